@@ -1,0 +1,1 @@
+"""The ways in and out: the shop panel (HTTP), Slack and Matrix."""

@@ -1,0 +1,41 @@
+"""The one seam between the core and a chat platform.
+
+An adapter turns domain snapshots into platform messages (outbound, called by the outbox
+dispatcher) and platform events into `bot.events` dataclasses (inbound, handed to `on_event`).
+Every outbound call carries an idempotency `key`: the adapter uses it where the platform can
+(Matrix transaction ids) and the dispatcher guarantees at most one successful call per key.
+Failures are raised as `bot.errors.DeliveryError`.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.events import CommandReply, InboundEvent, ThreadRef
+from bot.views import MessageView, TicketView
+
+EventSink = Callable[[InboundEvent], Awaitable[CommandReply | None]]
+
+
+class ChatAdapter(Protocol):
+    platform: str
+
+    async def start(self, on_event: EventSink) -> None:
+        """Connect and begin passing inbound events to `on_event`."""
+
+    async def stop(self) -> None: ...
+
+    async def open_thread(self, *, channel: str, ticket: TicketView, key: str) -> tuple[str, str]:
+        """Post the ticket's root message; return (thread_id, root_message_id)."""
+
+    async def update_root(self, *, thread: ThreadRef, root_id: str, ticket: TicketView) -> None:
+        """Edit the root message in place to show the current status, assignee and priority."""
+
+    async def post(self, *, thread: ThreadRef, message: MessageView, key: str) -> str:
+        """Post into the thread; return the platform's message id."""
+
+    async def edit(self, *, thread: ThreadRef, message_id: str, message: MessageView) -> None: ...
+
+    async def delete(self, *, thread: ThreadRef, message_id: str) -> None: ...
+
+    async def announce(self, *, channel: str, text: str, key: str) -> str:
+        """Post a standalone message (SLA alert, digest) in a channel or room; return its id."""

@@ -1,0 +1,212 @@
+"""Typed configuration: TOML file -> frozen pydantic models; secrets only from the environment.
+
+Every section has embedded defaults, so `pomoc run` works with no file at all. Validation errors
+name the key (`departments.payments.platform: ...`), and example placeholders are refused.
+"""
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import ConfigError
+
+PLACEHOLDER_MARK = "EXAMPLE"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # The address shop owners and agents use to reach Pomoc (links in chat and the inbox).
+    public_url: str = "http://127.0.0.1:8000"
+    # Outbox and inbound work run in every instance; scheduled jobs and Matrix sync only in the
+    # leader. Give each instance a distinct id when several share one database.
+    instance_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+
+
+class DatabaseConfig(Section):
+    url: str = "sqlite:///var/pomoc.db"
+
+
+class AttachmentsConfig(Section):
+    directory: Path = Path("var/attachments")
+    max_bytes: int = 10 * 1024 * 1024
+    max_files: int = 10
+    allowed_types: tuple[str, ...] = (
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+    )
+
+
+class PanelConfig(Section):
+    max_new_tickets_per_hour: int = 30
+    # Largest request body accepted (the uploads plus the form), checked before parsing.
+    max_request_bytes: int = 60 * 1024 * 1024
+
+
+class DepartmentConfig(Section):
+    platform: Literal["slack", "matrix", "none"] = "none"
+    channel: str = ""  # Slack channel id or Matrix room id
+    relay_mode: Literal["all", "explicit"] = "all"
+
+    @field_validator("channel")
+    @classmethod
+    def _no_placeholder(cls, value: str) -> str:
+        return refuse_placeholder(value)
+
+
+class ChatConfig(Section):
+    note_prefix: str = "!note"
+    reply_prefix: str = "!reply"
+    command_prefix: str = "!"
+
+
+class SlackConfig(Section):
+    enabled: bool = False
+    mode: Literal["http", "socket"] = "http"
+    # Only for tests and emulators; production talks to Slack's own API.
+    api_base_url: str | None = None
+    # User ids allowed to act; empty means every human member of a department channel.
+    agents: tuple[str, ...] = ()
+    oncall: str = ""  # e.g. "<!subteam^S0123>" or "<@U0123>"
+
+
+class MatrixConfig(Section):
+    enabled: bool = False
+    homeserver: str = "http://127.0.0.1:8008"
+    user_id: str = "@pomoc:localhost"
+    device_id: str = "POMOC"
+    # Matrix ids allowed to act; members of `agent_rooms` are allowed too.
+    agents: tuple[str, ...] = ()
+    agent_rooms: tuple[str, ...] = ()
+    oncall: str = ""  # e.g. "@dyzurny:example.org"
+
+
+class SupportHoursConfig(Section):
+    timezone: str = "Europe/Warsaw"
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    opens: str = "08:00"
+    closes: str = "18:00"
+    holidays_country: str = "PL"
+    extra_closed_days: tuple[str, ...] = ()  # ISO dates, e.g. "2026-12-24"
+
+
+class SlaConfig(Section):
+    # Minutes of support hours, by priority.
+    first_response_minutes: dict[str, int] = {"critical": 30, "normal": 240}
+    resolution_minutes: dict[str, int] = {"critical": 240, "normal": 2400}
+    remind_before_minutes: int = 30
+    max_alerts_per_ticket: int = 3
+
+
+class RetentionConfig(Section):
+    resolved_days: int = 90
+    auto_resolve_waiting_days: int = 7
+    audit_days: int = 365
+
+
+class TriageConfig(Section):
+    kb_dir: Path | None = None  # None: the help center shipped with Pomoc
+    rules_file: Path | None = None
+    min_confidence: float = 0.35
+    deflection_window_minutes: int = 10
+
+
+class ManagersConfig(Section):
+    platform: Literal["slack", "matrix", "none"] = "none"
+    channel: str = ""
+    digest_time: str = "08:30"
+
+
+class Config(Section):
+    server: ServerConfig = ServerConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    attachments: AttachmentsConfig = AttachmentsConfig()
+    panel: PanelConfig = PanelConfig()
+    chat: ChatConfig = ChatConfig()
+    departments: dict[str, DepartmentConfig] = {}
+    slack: SlackConfig = SlackConfig()
+    matrix: MatrixConfig = MatrixConfig()
+    support_hours: SupportHoursConfig = SupportHoursConfig()
+    sla: SlaConfig = SlaConfig()
+    retention: RetentionConfig = RetentionConfig()
+    triage: TriageConfig = TriageConfig()
+    managers: ManagersConfig = ManagersConfig()
+
+    def department(self, name: str) -> DepartmentConfig:
+        """The department's routing, falling back to `other`, then to no chat at all."""
+        return self.departments.get(name) or self.departments.get("other") or DepartmentConfig()
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Secrets come from the environment only, never from the config file."""
+
+    secret_key: str
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    matrix_access_token: str | None
+    matrix_password: str | None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Secrets":
+        def get(key: str) -> str | None:
+            return environ.get(key) or None
+
+        return cls(
+            secret_key=get("POMOC_SECRET_KEY") or "",
+            slack_bot_token=get("POMOC_SLACK_BOT_TOKEN"),
+            slack_signing_secret=get("POMOC_SLACK_SIGNING_SECRET"),
+            slack_app_token=get("POMOC_SLACK_APP_TOKEN"),
+            matrix_access_token=get("POMOC_MATRIX_ACCESS_TOKEN"),
+            matrix_password=get("POMOC_MATRIX_PASSWORD"),
+        )
+
+    def __repr__(self) -> str:  # never let a secret reach a log line
+        return "Secrets(***)"
+
+
+def refuse_placeholder(value: str) -> str:
+    if PLACEHOLDER_MARK in value:
+        raise ValueError(f"still holds the example value {value!r}; set a real one")
+    return value
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        lines.append(f"{key}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def parse_config(data: dict) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"invalid configuration: {_describe(error)}") from None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read `path` (TOML) or return the embedded defaults when no path is given."""
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    return parse_config(data)

@@ -1,0 +1,283 @@
+"""The agents' side: inbound chat events become replies, notes, edits and commands.
+
+Each event is claimed by id and applied in one transaction, so a redelivered event is a no-op
+and a crash mid-way leaves it unclaimed for the retry.
+"""
+
+import asyncio
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+from bot import texts
+from bot.errors import InvalidTransition, ValidationFailed
+from bot.events import (
+    AgentCommand,
+    CommandReply,
+    InboundEvent,
+    ThreadMessage,
+    ThreadMessageDeleted,
+    ThreadMessageEdited,
+)
+from bot.lifecycle import Action, allowed_actions
+from bot.ticketing import Context, add_message, enqueue_root_update, transition
+from bot.uploads import check_files
+from storage import repositories as repo
+from storage.db import Database
+from storage.models import MessageLink, Ticket
+
+HELP = (
+    "Commands: claim · resolve · reopen · priority critical|normal · assign <user> · "
+    "article <id> · stats. Notes start with {note}; in explicit relay mode only messages "
+    "starting with {reply} reach the shop."
+)
+COMMANDS = frozenset(
+    {"claim", "resolve", "reopen", "priority", "assign", "article", "stats", "help"}
+)
+
+
+class AgentDesk:
+    def __init__(self, db: Database, ctx: Context, *, stats: Callable[[], str] | None = None):
+        self.db = db
+        self.ctx = ctx
+        self.stats = stats
+
+    async def handle(self, event: InboundEvent) -> CommandReply | None:
+        """The adapters' `on_event` sink; the database work runs off the event loop."""
+        return await asyncio.to_thread(self.apply, event)
+
+    def apply(self, event: InboundEvent) -> CommandReply | None:
+        platform = event.thread.platform if isinstance(event, ThreadMessage) else event.platform
+        now = self.ctx.clock.now()
+        with self.db.transaction() as session:
+            if not repo.claim_inbound(session, platform, event.event_id, now):
+                return None
+            match event:
+                case ThreadMessage():
+                    return self._thread_message(session, event)
+                case ThreadMessageEdited():
+                    return self._edited(session, event)
+                case ThreadMessageDeleted():
+                    return self._deleted(session, event)
+                case AgentCommand():
+                    return self._command(session, event)
+        return None
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def _thread_message(self, session: Session, event: ThreadMessage) -> CommandReply | None:
+        ref = event.thread
+        link = repo.thread_by_ref(session, ref.platform, ref.channel, ref.thread_id)
+        if link is None:
+            return None
+        ticket = session.get(Ticket, link.ticket_id)
+        chat = self.ctx.config.chat
+        text = event.text.strip()
+        lowered = text.lower()
+        if lowered.startswith(chat.note_prefix):
+            return self._note(session, ticket, event, text[len(chat.note_prefix) :])
+        if lowered.startswith(chat.reply_prefix):
+            return self._reply(session, ticket, event, text[len(chat.reply_prefix) :])
+        if text.startswith(chat.command_prefix) and text[len(chat.command_prefix) :][:1].isalpha():
+            name, *args = text[len(chat.command_prefix) :].split()
+            command = AgentCommand(
+                event_id=event.event_id,
+                platform=ref.platform,
+                agent=event.agent,
+                name=name.lower(),
+                args=tuple(args),
+            )
+            return self._run_command(session, ticket, command)
+        if (
+            event.via_reply_action
+            or self.ctx.config.department(ticket.department).relay_mode == "all"
+        ):
+            return self._reply(session, ticket, event, text)
+        return self._note(session, ticket, event, text)
+
+    def _note(self, session: Session, ticket: Ticket, event: ThreadMessage, text: str) -> None:
+        now = self.ctx.clock.now()
+        message = add_message(
+            session,
+            ticket,
+            author="note",
+            author_name=event.agent.display_name,
+            body=text.strip(),
+            now=now,
+            ctx=self.ctx,
+            source=event.thread.platform,
+        )
+        self._link(session, message.id, event)
+        return None
+
+    def _reply(
+        self, session: Session, ticket: Ticket, event: ThreadMessage, text: str
+    ) -> CommandReply | None:
+        text = text.strip()
+        files, refused = self._acceptable_files(event)
+        if not text and not files:
+            return None
+        now = self.ctx.clock.now()
+        if Action.AGENT_REPLY in allowed_actions(ticket.status):
+            transition(session, ticket, Action.AGENT_REPLY, actor=event.agent.actor, now=now)
+        ticket.first_response_at = ticket.first_response_at or now
+        message = add_message(
+            session,
+            ticket,
+            author="agent",
+            author_name=event.agent.display_name,
+            body=text,
+            now=now,
+            ctx=self.ctx,
+            source=event.thread.platform,
+            files=files,
+        )
+        self._link(session, message.id, event)
+        enqueue_root_update(session, ticket, ctx=self.ctx, now=now)
+        if refused:
+            return CommandReply(
+                f"Not sent to the shop (type or size not allowed): {refused}", False
+            )
+        return None
+
+    def _acceptable_files(self, event: ThreadMessage) -> tuple[list, str]:
+        accepted, refused = [], []
+        for item in event.files:
+            try:
+                accepted += check_files([item], self.ctx.config.attachments)
+            except ValidationFailed:
+                refused.append(item.filename)
+        return accepted, ", ".join(refused)
+
+    def _link(self, session: Session, message_id: int, event: ThreadMessage) -> None:
+        session.add(
+            MessageLink(
+                message_id=message_id,
+                platform=event.thread.platform,
+                channel=event.thread.channel,
+                external_id=event.message_id,
+                created_at=self.ctx.clock.now(),
+            )
+        )
+
+    def _edited(self, session: Session, event: ThreadMessageEdited) -> None:
+        message = repo.message_by_external(session, event.platform, event.message_id)
+        if message is None or message.author not in ("agent", "note"):
+            return None
+        prefix = self.ctx.config.chat.reply_prefix
+        text = event.text.strip()
+        if message.author == "agent" and text.lower().startswith(prefix):
+            text = text[len(prefix) :].strip()
+        message.body = text
+        message.edited_at = self.ctx.clock.now()
+        session.add(message)
+        repo.audit(
+            session,
+            ticket_id=message.ticket_id,
+            actor=event.agent.actor,
+            action="edit",
+            now=message.edited_at,
+            message_id=message.id,
+        )
+        return None
+
+    def _deleted(self, session: Session, event: ThreadMessageDeleted) -> None:
+        message = repo.message_by_external(session, event.platform, event.message_id)
+        if message is None or message.author not in ("agent", "note"):
+            return None
+        message.deleted_at = self.ctx.clock.now()
+        session.add(message)
+        repo.audit(
+            session,
+            ticket_id=message.ticket_id,
+            actor=event.agent.actor,
+            action="delete",
+            now=message.deleted_at,
+            message_id=message.id,
+        )
+        return None
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def _command(self, session: Session, event: AgentCommand) -> CommandReply:
+        ticket = None
+        if event.ticket_id is not None:
+            ticket = session.get(Ticket, event.ticket_id)
+        elif event.thread is not None:
+            ref = event.thread
+            link = repo.thread_by_ref(session, ref.platform, ref.channel, ref.thread_id)
+            ticket = session.get(Ticket, link.ticket_id) if link else None
+        return self._run_command(session, ticket, event)
+
+    def _run_command(
+        self, session: Session, ticket: Ticket | None, command: AgentCommand
+    ) -> CommandReply:
+        chat = self.ctx.config.chat
+        if command.name == "stats" and self.stats is not None:
+            return CommandReply(self.stats())
+        if command.name not in COMMANDS or command.name in ("help", "stats"):
+            return CommandReply(
+                HELP.format(note=chat.note_prefix, reply=chat.reply_prefix),
+                ok=command.name == "help",
+            )
+        if ticket is None or ticket.status == "purged":
+            return CommandReply("No ticket here: use the command in a ticket's thread.", ok=False)
+        try:
+            return self._ticket_command(session, ticket, command)
+        except InvalidTransition as error:
+            return CommandReply(f"Ticket #{ticket.id}: {error}.", ok=False)
+
+    def _ticket_command(
+        self, session: Session, ticket: Ticket, command: AgentCommand
+    ) -> CommandReply:
+        now = self.ctx.clock.now()
+        actor = command.agent.actor
+        name, args = command.name, command.args
+        if name in ("resolve", "reopen"):
+            action = Action.RESOLVE if name == "resolve" else Action.REOPEN
+            transition(session, ticket, action, actor=actor, now=now)
+            body = texts.RESOLVED if name == "resolve" else texts.REOPENED
+            add_message(
+                session,
+                ticket,
+                author="bot",
+                body=body,
+                now=now,
+                ctx=self.ctx,
+                source="system",
+                extra={"kind": "resolved" if name == "resolve" else "reopened"},
+            )
+            reply = f"Ticket #{ticket.id} {name}d by {command.agent.display_name}."
+        elif name == "priority":
+            if not args or args[0].lower() not in ("critical", "normal"):
+                return CommandReply("Usage: priority critical|normal", ok=False)
+            ticket.priority = args[0].lower()
+            reply = f"Ticket #{ticket.id} priority: {ticket.priority}."
+        elif name in ("claim", "assign"):
+            if name == "assign" and not args:
+                return CommandReply("Usage: assign <user>", ok=False)
+            ticket.assignee = command.agent.display_name if name == "claim" else " ".join(args)
+            reply = f"Ticket #{ticket.id} assigned to {ticket.assignee}."
+        else:  # article
+            article = self.ctx.triager.article(args[0]) if args else None
+            if article is None:
+                return CommandReply("Usage: article <id> (an id from the help center)", ok=False)
+            add_message(
+                session,
+                ticket,
+                author="bot",
+                body=texts.ARTICLE.format(title=article.title, url=article.url),
+                now=now,
+                ctx=self.ctx,
+                source="system",
+                extra={"kind": "article", "article": article.article_id},
+            )
+            reply = f"Article {article.article_id} sent to the shop."
+        ticket.updated_at = now
+        session.add(ticket)
+        if name not in ("resolve", "reopen"):  # transition() has audited those
+            repo.audit(
+                session, ticket_id=ticket.id, actor=actor, action=name, now=now, args=list(args)
+            )
+        enqueue_root_update(session, ticket, ctx=self.ctx, now=now)
+        return CommandReply(reply)

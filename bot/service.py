@@ -1,0 +1,238 @@
+"""The shop-side service API and the time-driven steps: what the panel and the scheduler call."""
+
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from bot import texts
+from bot.errors import InvalidTransition, NotFound
+from bot.events import InboundFile
+from bot.lifecycle import Action, Status
+from bot.ticketing import (
+    Context,
+    add_message,
+    enqueue_post,
+    enqueue_root_update,
+    escalate,
+    transition,
+)
+from bot.uploads import check_files
+from bot.validation import check_body, check_order_url, check_title
+from storage import repositories as repo
+from storage.db import Database
+from storage.models import Message, Shop, Ticket
+
+SYSTEM = "system"
+
+
+class TicketService:
+    def __init__(self, db: Database, ctx: Context) -> None:
+        self.db = db
+        self.ctx = ctx
+
+    # -- shop side ---------------------------------------------------------------------------
+
+    def open_ticket(
+        self,
+        *,
+        shop: Shop,
+        title: str | None,
+        body: str | None,
+        order_url: str | None = None,
+        files: list[InboundFile] = (),
+    ) -> Ticket:
+        """Validate, triage and store a new ticket, then suggest, queue or escalate it."""
+        title = check_title(title)
+        body = check_body(body)
+        order_url = check_order_url(order_url)
+        checked = check_files(list(files), self.ctx.config.attachments)
+        assessment = self.ctx.triager.assess(title=title, body=body)
+        now = self.ctx.clock.now()
+        actor = f"shop:{shop.id}"
+        with self.db.transaction() as session:
+            ticket = Ticket(
+                shop_id=shop.id,
+                title=title,
+                body=body,
+                order_url=order_url,
+                status=Status.NEW,
+                priority="critical" if assessment.critical else "normal",
+                department=assessment.department,
+                triage={
+                    "suggestions": [asdict(s) for s in assessment.suggestions],
+                    "signals": list(assessment.signals),
+                    "confidence": assessment.confidence,
+                },
+                created_at=now,
+                updated_at=now,
+                last_activity_at=now,
+            )
+            session.add(ticket)
+            session.flush()
+            repo.audit(
+                session,
+                ticket_id=ticket.id,
+                actor=actor,
+                action="open",
+                now=now,
+                department=ticket.department,
+                priority=ticket.priority,
+            )
+            add_message(
+                session,
+                ticket,
+                author="shop",
+                author_name=shop.name,
+                body=body,
+                now=now,
+                ctx=self.ctx,
+                files=checked,
+            )
+            self._first_step(session, ticket, now=now, actor=actor)
+        return ticket
+
+    def _first_step(self, session: Session, ticket: Ticket, *, now: datetime, actor: str) -> None:
+        suggestions = ticket.triage.get("suggestions") or []
+        if suggestions:
+            add_message(
+                session,
+                ticket,
+                author="bot",
+                body=texts.SUGGESTIONS_INTRO,
+                now=now,
+                ctx=self.ctx,
+                source="system",
+                extra={"kind": "suggestions", "suggestions": suggestions},
+            )
+        window = self.ctx.config.triage.deflection_window_minutes
+        if ticket.priority == "critical":
+            self._escalate_now(session, ticket, now=now, actor=actor)
+        elif suggestions and window > 0:
+            transition(session, ticket, Action.SUGGEST, actor=actor, now=now)
+            ticket.due_at = now + timedelta(minutes=window)
+        else:
+            self._escalate_or_queue(session, ticket, now=now, actor=actor)
+
+    def _escalate_now(self, session: Session, ticket: Ticket, *, now: datetime, actor: str) -> None:
+        escalate(session, ticket, actor=actor, now=now, ctx=self.ctx)
+        off_hours = not self.ctx.hours.is_open(now)
+        text = texts.CRITICAL_OFF_HOURS if off_hours else texts.ESCALATED
+        add_message(
+            session,
+            ticket,
+            author="bot",
+            body=text,
+            now=now,
+            ctx=self.ctx,
+            source="system",
+            extra={"kind": "escalated"},
+        )
+
+    def _escalate_or_queue(
+        self, session: Session, ticket: Ticket, *, now: datetime, actor: str
+    ) -> None:
+        if self.ctx.hours.is_open(now):
+            self._escalate_now(session, ticket, now=now, actor=actor)
+            return
+        opening = self.ctx.hours.next_opening(now)
+        transition(session, ticket, Action.QUEUE, actor=actor, now=now, until=opening.isoformat())
+        ticket.due_at = opening
+        when = self.ctx.hours.describe_opening(opening, now)
+        add_message(
+            session,
+            ticket,
+            author="bot",
+            body=texts.QUEUED.format(when=when),
+            now=now,
+            ctx=self.ctx,
+            source="system",
+            extra={"kind": "queued", "until": str(opening)},
+        )
+
+    def add_shop_message(
+        self, *, shop: Shop, ticket_id: int, body: str | None, files: list[InboundFile] = ()
+    ) -> Message:
+        body = check_body(body)
+        checked = check_files(list(files), self.ctx.config.attachments)
+        now = self.ctx.clock.now()
+        with self.db.transaction() as session:
+            ticket = self._shop_ticket(session, shop, ticket_id)
+            was = ticket.status
+            transition(session, ticket, Action.SHOP_REPLY, actor=f"shop:{shop.id}", now=now)
+            message = add_message(
+                session,
+                ticket,
+                author="shop",
+                author_name=shop.name,
+                body=body,
+                now=now,
+                ctx=self.ctx,
+                files=checked,
+            )
+            enqueue_post(session, ticket, message, ctx=self.ctx, now=now)
+            if was != ticket.status:
+                enqueue_root_update(session, ticket, ctx=self.ctx, now=now)
+        return message
+
+    def mark_read(self, *, shop: Shop, ticket_id: int) -> None:
+        with self.db.transaction() as session:
+            ticket = self._shop_ticket(session, shop, ticket_id)
+            if ticket.unread:
+                ticket.unread = False
+                session.add(ticket)
+
+    def feedback(self, *, shop: Shop, ticket_id: int, helped: bool) -> Ticket:
+        """The owner's answer to the suggested articles: close as deflected, or pass to an agent."""
+        now = self.ctx.clock.now()
+        actor = f"shop:{shop.id}"
+        with self.db.transaction() as session:
+            ticket = self._shop_ticket(session, shop, ticket_id)
+            if ticket.status != Status.SUGGESTED:
+                raise InvalidTransition(ticket.status, "feedback")
+            repo.audit(
+                session, ticket_id=ticket.id, actor=actor, action="feedback", now=now, helped=helped
+            )
+            if helped:
+                transition(session, ticket, Action.RESOLVE, actor=actor, now=now, deflected=True)
+                ticket.deflected = True
+                add_message(
+                    session,
+                    ticket,
+                    author="bot",
+                    body=texts.DEFLECTED,
+                    now=now,
+                    ctx=self.ctx,
+                    source="system",
+                    extra={"kind": "deflected"},
+                )
+                ticket.unread = False
+            else:
+                self._escalate_or_queue(session, ticket, now=now, actor=actor)
+        return ticket
+
+    def _shop_ticket(self, session: Session, shop: Shop, ticket_id: int) -> Ticket:
+        ticket = repo.shop_ticket(session, shop.id, ticket_id)
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id}")
+        return ticket
+
+    # -- time-driven steps (called by the scheduler) -----------------------------------------
+
+    def advance_due(self, *, limit: int = 500) -> int:
+        """Release queued tickets whose support hours began and escalate unanswered suggestions.
+
+        Oldest first, so Monday's opening releases the weekend queue in creation order.
+        """
+        now = self.ctx.clock.now()
+        done = 0
+        with self.db.transaction() as session:
+            for ticket in repo.due_tickets(session, now=now, limit=limit):
+                if ticket.status == Status.SUGGESTED:
+                    self._escalate_or_queue(session, ticket, now=now, actor=SYSTEM)
+                elif ticket.status == Status.QUEUED and self.ctx.hours.is_open(now):
+                    self._escalate_now(session, ticket, now=now, actor=SYSTEM)
+                else:
+                    continue
+                done += 1
+        return done

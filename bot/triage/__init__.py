@@ -1,0 +1,24 @@
+"""Triage: help-center suggestions, criticality and routing of a new ticket."""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.views import Suggestion
+
+
+@dataclass(frozen=True, slots=True)
+class TriageResult:
+    department: str
+    critical: bool
+    suggestions: tuple[Suggestion, ...] = ()
+    # Which rules fired, e.g. "critical:checkout_error(title)", so agents see why.
+    signals: tuple[str, ...] = ()
+    confidence: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+class Triager(Protocol):
+    def assess(self, *, title: str, body: str) -> TriageResult: ...
+
+    def article(self, article_id: str) -> Suggestion | None:
+        """A help-center article by id, for `!article <id>`."""

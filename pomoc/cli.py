@@ -1,0 +1,117 @@
+"""The `pomoc` command: run the service, migrate the database, manage shops."""
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.config import Config, ConfigError, Secrets, load_config
+from storage.models import Shop
+
+app = typer.Typer(
+    help="Pomoc: shop support tickets bridged to Slack and Matrix.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+shops_app = typer.Typer(help="Shops and their API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(shops_app, name="shops")
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML config file (default: embedded).")
+]
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        typer.secho(str(error), fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+) -> None:
+    """Start the HTTP server and the background workers."""
+    from pomoc.runtime import Runtime, build_adapters, build_services
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _config(config)
+    services = build_services(settings, Secrets.from_env())
+    runtime = Runtime(services=services, adapters=build_adapters(services))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            runtime.serve(host=host or settings.server.host, port=port or settings.server.port)
+        )
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Apply every pending migration."""
+    from storage.migrate import upgrade
+
+    settings = _config(config)
+    upgrade(settings.database.url)
+    typer.echo("database is up to date")
+
+
+def create_shop(url: str, name: str) -> str:
+    """Create a shop and return its token; only the token's hash is stored."""
+    from datetime import UTC, datetime
+
+    from storage import repositories as repo
+    from storage.db import Database
+
+    token = secrets.token_urlsafe(32)
+    db = Database(url)
+    try:
+        with db.transaction() as session:
+            session.add(
+                Shop(name=name, token_hash=repo.hash_token(token), created_at=datetime.now(UTC))
+            )
+    finally:
+        db.dispose()
+    return token
+
+
+@shops_app.command("add")
+def shops_add(name: str, config: ConfigOption = None) -> None:
+    """Add a shop and print its API token (shown once: it is stored only as a hash)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.migrate import upgrade
+
+    settings = _config(config)
+    upgrade(settings.database.url)
+    try:
+        token = create_shop(settings.database.url, name)
+    except IntegrityError:
+        typer.secho(f"a shop named {name!r} already exists", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(token)
+
+
+@shops_app.command("list")
+def shops_list(config: ConfigOption = None) -> None:
+    """List shops."""
+    from sqlmodel import select
+
+    from storage.db import Database
+
+    settings = _config(config)
+    db = Database(settings.database.url)
+    with db.transaction() as session:
+        for shop in session.exec(select(Shop).order_by(Shop.id)):
+            typer.echo(f"{shop.id}\t{shop.name}\t{'active' if shop.active else 'inactive'}")
+    db.dispose()
+
+
+def main() -> None:
+    app()

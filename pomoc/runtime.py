@@ -1,0 +1,141 @@
+"""The composition root: builds every component from the config and runs them in one TaskGroup."""
+
+import asyncio
+import contextlib
+import logging
+import secrets as token_generator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from adapters.base import ChatAdapter
+from adapters.panel.app import create_app
+from adapters.panel.services import Services
+from bot.clock import Clock, SystemClock
+from bot.config import Config, Secrets
+from bot.desk import AgentDesk
+from bot.dispatch import OutboxDispatcher
+from bot.hours import SupportHours
+from bot.service import TicketService
+from bot.ticketing import Context
+from bot.triage import Triager
+from storage.db import Database
+from storage.files import AttachmentStore
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+def secret_key(secrets: Secrets, var_dir: Path) -> str:
+    """POMOC_SECRET_KEY, or for a single embedded instance a key kept in var/ (mode 0600)."""
+    if secrets.secret_key:
+        return secrets.secret_key
+    path = var_dir / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(token_generator.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def build_services(
+    config: Config,
+    secrets: Secrets,
+    *,
+    clock: Clock | None = None,
+    triager: Triager | None = None,
+    migrate: bool = True,
+) -> Services:
+    if migrate:
+        upgrade(config.database.url)
+    if triager is None:
+        from bot.triage import build_triager  # loads the help center: only when needed
+
+        triager = build_triager(config.triage)
+    db = Database(config.database.url)
+    ctx = Context(
+        config=config,
+        clock=clock or SystemClock(),
+        hours=SupportHours(config.support_hours),
+        files=AttachmentStore(config.attachments.directory),
+        triager=triager,
+    )
+    return Services(
+        config=config,
+        secrets=secrets,
+        db=db,
+        ctx=ctx,
+        tickets=TicketService(db, ctx),
+        desk=AgentDesk(db, ctx),
+    )
+
+
+def build_adapters(services: Services) -> dict[str, ChatAdapter]:
+    """The chat adapters the config enables; SDKs are imported only when enabled."""
+    adapters: dict[str, ChatAdapter] = {}
+    return adapters
+
+
+@dataclass
+class Runtime:
+    services: Services
+    adapters: dict[str, ChatAdapter] = field(default_factory=dict)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.dispatcher = OutboxDispatcher(
+            self.services.db,
+            self.services.ctx,
+            self.adapters,
+            worker_id=self.services.config.server.instance_id,
+        )
+        self.services.wake_outbox.append(self._kick_threadsafe)
+        self.app: FastAPI = create_app(self.services)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _kick_threadsafe(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.dispatcher.kick)
+
+    async def _advance_due(self, every: float = 15.0) -> None:
+        while not self.stop.is_set():
+            try:
+                await asyncio.to_thread(self.services.tickets.advance_due)
+            except Exception:
+                log.exception("advancing due tickets failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=every)
+
+    async def run_workers(self) -> None:
+        """Adapters, the outbox worker and the timers, until `stop` is set."""
+        self._loop = asyncio.get_running_loop()
+        for adapter in self.adapters.values():
+            await adapter.start(self.services.desk.handle)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.dispatcher.run(self.stop))
+                group.create_task(self._advance_due())
+        finally:
+            for adapter in self.adapters.values():
+                await adapter.stop()
+
+    async def serve(self, *, host: str, port: int) -> None:
+        """The HTTP server and every worker; Ctrl-C (or `stop`) ends all of them cleanly."""
+        server = uvicorn.Server(
+            uvicorn.Config(self.app, host=host, port=port, log_level="info", lifespan="off")
+        )
+
+        async def stop_when_server_exits() -> None:
+            await server.serve()
+            self.stop.set()
+
+        async def stop_server_on_signal() -> None:
+            await self.stop.wait()
+            server.should_exit = True
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(stop_when_server_exits())
+            group.create_task(stop_server_on_signal())
+            group.create_task(self.run_workers())

@@ -1,0 +1,164 @@
+"""The tables: shops, tickets, messages, attachments, chat links, outbox, dedupe, audit."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class Shop(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    token_hash: str = Field(unique=True, max_length=64)
+    active: bool = True
+    created_at: datetime = _utc()
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_ticket_shop_activity", "shop_id", "last_activity_at"),
+        Index("ix_ticket_shop_unread", "shop_id", "unread"),
+        Index("ix_ticket_shop_created", "shop_id", "created_at"),
+        Index("ix_ticket_status_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shop.id")
+    title: str = Field(max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    order_url: str | None = Field(default=None, max_length=2000)
+    status: str = Field(max_length=20)
+    priority: str = Field(default="normal", max_length=20)
+    department: str = Field(default="other", max_length=40)
+    assignee: str | None = Field(default=None, max_length=200)
+    triage: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    deflected: bool = False
+    # True while the shop has an agent or bot message it has not opened yet: the orange row and "!".
+    unread: bool = False
+    # When the ticket's next automatic step is due (queue release, deflection timeout).
+    due_at: datetime | None = _utc(default=None)
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    last_activity_at: datetime = _utc()
+    escalated_at: datetime | None = _utc(default=None)
+    first_response_at: datetime | None = _utc(default=None)
+    resolved_at: datetime | None = _utc(default=None)
+
+
+class Message(SQLModel, table=True):
+    __table_args__ = (Index("ix_message_ticket", "ticket_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    author: str = Field(max_length=20)  # shop / agent / bot / note
+    author_name: str = Field(default="", max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = Field(default="panel", max_length=20)  # panel / slack / matrix / system
+    extra: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _utc()
+    edited_at: datetime | None = _utc(default=None)
+    deleted_at: datetime | None = _utc(default=None)
+
+
+class Attachment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=300)
+    created_at: datetime = _utc()
+
+
+class ThreadLink(SQLModel, table=True):
+    """One chat thread per ticket per platform: mautrix's portal, narrowed to a ticket."""
+
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "platform"),
+        UniqueConstraint("platform", "channel", "thread_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    platform: str = Field(max_length=20)
+    channel: str = Field(max_length=255)
+    thread_id: str = Field(max_length=255)
+    root_message_id: str = Field(max_length=255)
+    created_at: datetime = _utc()
+
+
+class MessageLink(SQLModel, table=True):
+    """Our message <-> its copy on a chat platform, for edits, deletes and dedupe."""
+
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    platform: str = Field(max_length=20)
+    channel: str = Field(max_length=255)
+    external_id: str = Field(max_length=255)
+    created_at: datetime = _utc()
+
+
+class OutboxItem(SQLModel, table=True):
+    """A pending delivery to a chat platform, written in the same transaction as its cause."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "state", "next_attempt_at"),
+        Index("ix_outbox_ticket", "ticket_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    ticket_id: int | None = Field(default=None, index=False)
+    platform: str = Field(max_length=20)
+    channel: str = Field(max_length=255)
+    operation: str = Field(max_length=30)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="pending", max_length=20)  # pending / done / dead
+    attempts: int = 0
+    next_attempt_at: datetime = _utc()
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = _utc(default=None)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    result: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _utc()
+    delivered_at: datetime | None = _utc(default=None)
+
+
+class InboundEvent(SQLModel, table=True):
+    """Ids of processed inbound chat events: the claim that makes a retried event a no-op."""
+
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    event_id: str = Field(max_length=255)
+    received_at: datetime = _utc()
+
+
+class SyncState(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _utc()
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=50)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _utc(index=True)

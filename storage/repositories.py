@@ -1,0 +1,221 @@
+"""Queries, one function each; callers pass the session of their transaction."""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from storage.models import (
+    Attachment,
+    AuditEntry,
+    InboundEvent,
+    Message,
+    MessageLink,
+    OutboxItem,
+    Shop,
+    SyncState,
+    ThreadLink,
+    Ticket,
+)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def shop_by_token(session: Session, token: str) -> Shop | None:
+    return session.exec(
+        select(Shop).where(Shop.token_hash == hash_token(token), Shop.active)
+    ).one_or_none()
+
+
+def shop_ticket(session: Session, shop_id: int, ticket_id: int) -> Ticket | None:
+    """The ticket only if it belongs to the shop: other shops' tickets look like missing ones."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.shop_id != shop_id or ticket.status == "purged":
+        return None
+    return ticket
+
+
+def shop_tickets(
+    session: Session, shop_id: int, *, limit: int = 50, offset: int = 0
+) -> list[Ticket]:
+    query = (
+        select(Ticket)
+        .where(Ticket.shop_id == shop_id, Ticket.status != "purged")
+        .order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.exec(query))
+
+
+def unread_count(session: Session, shop_id: int) -> int:
+    query = select(func.count()).where(Ticket.shop_id == shop_id, Ticket.unread)
+    return int(session.exec(query).one())
+
+
+def ticket_messages(session: Session, ticket_id: int, *, include_notes: bool) -> list[Message]:
+    query = select(Message).where(Message.ticket_id == ticket_id)
+    if not include_notes:
+        query = query.where(Message.author != "note", Message.deleted_at.is_(None))
+    return list(session.exec(query.order_by(Message.id)))
+
+
+def message_attachments(session: Session, message_ids: list[int]) -> list[Attachment]:
+    if not message_ids:
+        return []
+    query = select(Attachment).where(Attachment.message_id.in_(message_ids)).order_by(Attachment.id)
+    return list(session.exec(query))
+
+
+def thread_by_ref(
+    session: Session, platform: str, channel: str, thread_id: str
+) -> ThreadLink | None:
+    query = select(ThreadLink).where(
+        ThreadLink.platform == platform,
+        ThreadLink.channel == channel,
+        ThreadLink.thread_id == thread_id,
+    )
+    return session.exec(query).one_or_none()
+
+
+def thread_for_ticket(session: Session, ticket_id: int) -> ThreadLink | None:
+    query = select(ThreadLink).where(ThreadLink.ticket_id == ticket_id).order_by(ThreadLink.id)
+    return session.exec(query).first()
+
+
+def message_by_external(session: Session, platform: str, external_id: str) -> Message | None:
+    query = (
+        select(Message)
+        .join(MessageLink, MessageLink.message_id == Message.id)
+        .where(MessageLink.platform == platform, MessageLink.external_id == external_id)
+    )
+    return session.exec(query).one_or_none()
+
+
+def claim_inbound(session: Session, platform: str, event_id: str, now: datetime) -> bool:
+    """Record the event id; False if some transaction already did (a retry or a replay).
+
+    The insert is the claim: the unique constraint makes it atomic across instances, and it
+    commits together with the event's effects, so a crash mid-way leaves the event unclaimed.
+    """
+    nested = session.begin_nested()
+    try:
+        session.add(InboundEvent(platform=platform, event_id=event_id, received_at=now))
+        session.flush()
+    except IntegrityError:
+        nested.rollback()
+        return False
+    nested.commit()
+    return True
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    **detail: object,
+) -> None:
+    session.add(
+        AuditEntry(ticket_id=ticket_id, actor=actor, action=action, detail=detail, created_at=now)
+    )
+
+
+def get_sync_state(session: Session, key: str) -> str | None:
+    row = session.get(SyncState, key)
+    return row.value if row else None
+
+
+def set_sync_state(session: Session, key: str, value: str, now: datetime) -> None:
+    row = session.get(SyncState, key)
+    if row is None:
+        session.add(SyncState(key=key, value=value, updated_at=now))
+    else:
+        row.value = value
+        row.updated_at = now
+
+
+def enqueue(session: Session, item: OutboxItem) -> bool:
+    """Add an outbox item unless its idempotency key is already there."""
+    nested = session.begin_nested()
+    try:
+        session.add(item)
+        session.flush()
+    except IntegrityError:
+        nested.rollback()
+        return False
+    nested.commit()
+    return True
+
+
+def claim_outbox(
+    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[OutboxItem]:
+    """Lease up to `limit` due items, at most the oldest pending one per ticket.
+
+    Only the head of each ticket's queue is eligible, so messages reach a thread in order even
+    with several workers; `SKIP LOCKED` keeps workers from blocking on each other's rows.
+    """
+    earlier = aliased(OutboxItem)
+    head_of_ticket = ~exists().where(
+        and_(
+            earlier.ticket_id == OutboxItem.ticket_id,
+            earlier.state == "pending",
+            earlier.id < OutboxItem.id,
+        )
+    )
+    due = (
+        select(OutboxItem.id)
+        .where(
+            OutboxItem.state == "pending",
+            OutboxItem.next_attempt_at <= now,
+            (OutboxItem.claimed_until.is_(None)) | (OutboxItem.claimed_until < now),
+            (OutboxItem.ticket_id.is_(None)) | head_of_ticket,
+        )
+        .order_by(OutboxItem.id)
+        .limit(limit)
+    )
+    if session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list(session.exec(due))
+    if not ids:
+        return []
+    session.exec(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(ids))
+        .values(claimed_by=worker, claimed_until=now + lease)
+    )
+    rows = session.exec(select(OutboxItem).where(OutboxItem.id.in_(ids)).order_by(OutboxItem.id))
+    return list(rows)
+
+
+def due_tickets(session: Session, *, now: datetime, limit: int) -> list[Ticket]:
+    query = (
+        select(Ticket)
+        .where(Ticket.status.in_(("suggested", "queued")), Ticket.due_at <= now)
+        .order_by(Ticket.created_at, Ticket.id)
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def has_later_pending(session: Session, item: OutboxItem) -> bool:
+    query = select(OutboxItem.id).where(
+        OutboxItem.ticket_id == item.ticket_id,
+        OutboxItem.operation == item.operation,
+        OutboxItem.state == "pending",
+        OutboxItem.id > item.id,
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
+def tickets_created_since(session: Session, shop_id: int, since: datetime) -> int:
+    query = select(func.count()).where(Ticket.shop_id == shop_id, Ticket.created_at >= since)
+    return int(session.exec(query).one())

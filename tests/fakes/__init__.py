@@ -1,0 +1,1 @@
+"""Test doubles: a fake clock, a fake chat adapter, a keyword triager."""

@@ -1,0 +1,51 @@
+"""A chat adapter that records what the core delivers, and can be told to fail."""
+
+import itertools
+
+from bot.errors import DeliveryError
+from bot.events import ThreadRef
+from bot.views import MessageView, TicketView
+
+
+class FakeChat:
+    def __init__(self, platform: str = "matrix") -> None:
+        self.platform = platform
+        self.threads: dict[str, TicketView] = {}
+        self.posts: list[tuple[ThreadRef, MessageView, str]] = []
+        self.roots: list[TicketView] = []
+        self.announcements: list[tuple[str, str]] = []
+        self.fail_next: list[DeliveryError] = []
+        self.keys_seen: list[str] = []
+        self._ids = itertools.count(1)
+        self.on_event = None
+
+    async def start(self, on_event) -> None:
+        self.on_event = on_event
+
+    async def stop(self) -> None:
+        self.on_event = None
+
+    def _maybe_fail(self, key: str) -> None:
+        self.keys_seen.append(key)
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+
+    async def open_thread(self, *, channel: str, ticket: TicketView, key: str) -> tuple[str, str]:
+        self._maybe_fail(key)
+        thread_id = f"t{next(self._ids)}"
+        self.threads[thread_id] = ticket
+        return thread_id, thread_id
+
+    async def update_root(self, *, thread: ThreadRef, root_id: str, ticket: TicketView) -> None:
+        self._maybe_fail(f"root:{root_id}")
+        self.roots.append(ticket)
+
+    async def post(self, *, thread: ThreadRef, message: MessageView, key: str) -> str:
+        self._maybe_fail(key)
+        self.posts.append((thread, message, key))
+        return f"m{next(self._ids)}"
+
+    async def announce(self, *, channel: str, text: str, key: str) -> str:
+        self._maybe_fail(key)
+        self.announcements.append((channel, text))
+        return f"a{next(self._ids)}"
