@@ -4,6 +4,9 @@ An adapter turns domain snapshots into platform messages (outbound, called by th
 dispatcher) and platform events into `bot.events` dataclasses (inbound, handed to `on_event`).
 Every outbound call carries an idempotency `key`: the adapter uses it where the platform can
 (Matrix transaction ids) and the dispatcher guarantees at most one successful call per key.
+`retry` is true when an earlier attempt with the same key may have reached the platform (it failed
+or its worker died before recording success): an adapter whose platform cannot deduplicate by key
+looks for its own earlier copy (e.g. Slack message metadata) before sending again.
 Failures are raised as `bot.errors.DeliveryError`.
 """
 
@@ -24,18 +27,20 @@ class ChatAdapter(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def open_thread(self, *, channel: str, ticket: TicketView, key: str) -> tuple[str, str]:
+    async def open_thread(
+        self, *, channel: str, ticket: TicketView, key: str, retry: bool
+    ) -> tuple[str, str]:
         """Post the ticket's root message; return (thread_id, root_message_id)."""
 
     async def update_root(self, *, thread: ThreadRef, root_id: str, ticket: TicketView) -> None:
         """Edit the root message in place to show the current status, assignee and priority."""
 
-    async def post(self, *, thread: ThreadRef, message: MessageView, key: str) -> str:
+    async def post(self, *, thread: ThreadRef, message: MessageView, key: str, retry: bool) -> str:
         """Post into the thread; return the platform's message id."""
 
     async def edit(self, *, thread: ThreadRef, message_id: str, message: MessageView) -> None: ...
 
     async def delete(self, *, thread: ThreadRef, message_id: str) -> None: ...
 
-    async def announce(self, *, channel: str, text: str, key: str) -> str:
+    async def announce(self, *, channel: str, text: str, key: str, retry: bool) -> str:
         """Post a standalone message (SLA alert, digest) in a channel or room; return its id."""

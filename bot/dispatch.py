@@ -106,18 +106,17 @@ class OutboxDispatcher:
 
     async def _call(self, adapter: ChatAdapter, item: OutboxItem) -> dict:
         operation, key = item.operation, item.idempotency_key
+        retry = item.attempts > 1  # attempts counts claims: a second claim may follow a crash
         if operation == "announce":
-            return {
-                "id": await adapter.announce(
-                    channel=item.channel, text=item.payload["text"], key=key
-                )
-            }
+            text = item.payload["text"]
+            posted = await adapter.announce(channel=item.channel, text=text, key=key, retry=retry)
+            return {"id": posted}
         _ticket, thread, view = await asyncio.to_thread(self._load, item)
         if operation == "open_thread":
             if thread is not None:  # delivered before a crash lost our "done": nothing to do
                 return {"thread_id": thread.thread_id, "root_id": "", "existing": True}
             thread_id, root_id = await adapter.open_thread(
-                channel=item.channel, ticket=view, key=key
+                channel=item.channel, ticket=view, key=key, retry=retry
             )
             return {"thread_id": thread_id, "root_id": root_id}
         if thread is None:
@@ -129,7 +128,7 @@ class OutboxDispatcher:
             await adapter.update_root(thread=ref, root_id=thread.root_message_id, ticket=view)
             return {}
         if operation == "post":
-            return {"id": await adapter.post(thread=ref, message=view, key=key)}
+            return {"id": await adapter.post(thread=ref, message=view, key=key, retry=retry)}
         raise DeliveryError(f"unknown operation {operation}", permanent=True)
 
     def _load(self, item: OutboxItem) -> tuple[Ticket, ThreadLink | None, object]:
@@ -157,7 +156,6 @@ class OutboxDispatcher:
             if row is None or row.state != "pending":
                 return
             row.state, row.delivered_at, row.result = "done", now, result
-            row.attempts += 1
             row.claimed_by = row.claimed_until = None
             session.add(row)
             self._record(session, row, result)
@@ -192,7 +190,6 @@ class OutboxDispatcher:
             row = session.get(OutboxItem, item.id)
             if row is None or row.state != "pending":
                 return
-            row.attempts += 1
             row.last_error = str(error)[:2000]
             row.claimed_by = row.claimed_until = None
             if error.permanent or row.attempts >= MAX_ATTEMPTS:

@@ -190,7 +190,7 @@ def claim_outbox(
     session.exec(
         update(OutboxItem)
         .where(OutboxItem.id.in_(ids))
-        .values(claimed_by=worker, claimed_until=now + lease)
+        .values(claimed_by=worker, claimed_until=now + lease, attempts=OutboxItem.attempts + 1)
     )
     rows = session.exec(select(OutboxItem).where(OutboxItem.id.in_(ids)).order_by(OutboxItem.id))
     return list(rows)

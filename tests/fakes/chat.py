@@ -16,6 +16,7 @@ class FakeChat:
         self.announcements: list[tuple[str, str]] = []
         self.fail_next: list[DeliveryError] = []
         self.keys_seen: list[str] = []
+        self.retries: list[str] = []
         self._ids = itertools.count(1)
         self.on_event = None
 
@@ -25,13 +26,17 @@ class FakeChat:
     async def stop(self) -> None:
         self.on_event = None
 
-    def _maybe_fail(self, key: str) -> None:
+    def _maybe_fail(self, key: str, retry: bool = False) -> None:
         self.keys_seen.append(key)
+        if retry:
+            self.retries.append(key)
         if self.fail_next:
             raise self.fail_next.pop(0)
 
-    async def open_thread(self, *, channel: str, ticket: TicketView, key: str) -> tuple[str, str]:
-        self._maybe_fail(key)
+    async def open_thread(
+        self, *, channel: str, ticket: TicketView, key: str, retry: bool
+    ) -> tuple[str, str]:
+        self._maybe_fail(key, retry)
         thread_id = f"t{next(self._ids)}"
         self.threads[thread_id] = ticket
         return thread_id, thread_id
@@ -40,12 +45,12 @@ class FakeChat:
         self._maybe_fail(f"root:{root_id}")
         self.roots.append(ticket)
 
-    async def post(self, *, thread: ThreadRef, message: MessageView, key: str) -> str:
-        self._maybe_fail(key)
+    async def post(self, *, thread: ThreadRef, message: MessageView, key: str, retry: bool) -> str:
+        self._maybe_fail(key, retry)
         self.posts.append((thread, message, key))
         return f"m{next(self._ids)}"
 
-    async def announce(self, *, channel: str, text: str, key: str) -> str:
-        self._maybe_fail(key)
+    async def announce(self, *, channel: str, text: str, key: str, retry: bool) -> str:
+        self._maybe_fail(key, retry)
         self.announcements.append((channel, text))
         return f"a{next(self._ids)}"
