@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from tests.helpers import PDF_MINI, auth, png
+from tests.helpers import PDF_MINI, agent_reply, auth, png
 
 
 async def create(
@@ -74,8 +74,6 @@ async def test_follow_up_is_stored_and_unread_clears_on_read(client, shop_token,
     )
     assert follow.status_code == 201, follow.text
     assert follow.json()["attachments"][0]["content_type"] == "application/pdf"
-
-    from tests.test_desk import agent_reply  # the agent answers from chat
 
     await agent_reply(services, ticket["id"], "Dzien dobry, juz sprawdzamy")
     assert (await client.get("/api/v1/unread", headers=auth(shop_token))).json()["unread"] == 1

@@ -1,13 +1,10 @@
 """Inbound agent events: replies, notes, relay modes, edits, deletes, commands, dedupe."""
 
-import itertools
-
 import pytest
 from sqlmodel import select
 
 from bot.config import Secrets
 from bot.events import (
-    Agent,
     AgentCommand,
     InboundFile,
     ThreadMessage,
@@ -19,73 +16,22 @@ from bot.lifecycle import Status
 from pomoc.cli import create_shop
 from pomoc.runtime import build_services
 from storage import repositories as repo
-from storage.models import AuditEntry, Shop, ThreadLink, Ticket
+from storage.models import AuditEntry, Shop, Ticket
 from tests.conftest import make_config
 from tests.fakes.triage import KeywordTriager
-from tests.helpers import PNG_1X1
-
-ANNA = Agent(platform="matrix", user_id="@anna:test", display_name="Anna z supportu")
-_ids = itertools.count(1)
+from tests.helpers import ANNA, PNG_1X1, agent_reply
 
 
 def open_escalated(services, title="Szablon sklepu", body="Jak zmienic stopke?") -> Ticket:
     with services.db.transaction() as session:
         shop = session.get(Shop, 1) or _shop(services)
-    ticket = services.tickets.open_ticket(shop=shop, title=title, body=body)
-    with services.db.transaction() as session:
-        session.add(
-            ThreadLink(
-                ticket_id=ticket.id,
-                platform="matrix",
-                channel="!support:test",
-                thread_id=f"$root{ticket.id}",
-                root_message_id=f"$root{ticket.id}",
-                created_at=services.ctx.clock.now(),
-            )
-        )
-    return ticket
+    return services.tickets.open_ticket(shop=shop, title=title, body=body)
 
 
 def _shop(services) -> Shop:
     create_shop(services.config.database.url, "Sklep Testowy")
     with services.db.transaction() as session:
         return session.get(Shop, 1)
-
-
-def thread_of(ticket_id: int) -> ThreadRef:
-    return ThreadRef(platform="matrix", channel="!support:test", thread_id=f"$root{ticket_id}")
-
-
-async def agent_reply(
-    services,
-    ticket_id: int,
-    text: str,
-    *,
-    event_id: str | None = None,
-    message_id: str | None = None,
-    **extra,
-):
-    event = ThreadMessage(
-        event_id=event_id or f"$e{next(_ids)}",
-        thread=thread_of(ticket_id),
-        message_id=message_id or f"$m{next(_ids)}",
-        agent=ANNA,
-        text=text,
-        **extra,
-    )
-    with services.db.transaction() as session:
-        if repo.thread_for_ticket(session, ticket_id) is None:
-            session.add(
-                ThreadLink(
-                    ticket_id=ticket_id,
-                    platform="matrix",
-                    channel="!support:test",
-                    thread_id=f"$root{ticket_id}",
-                    root_message_id="$r",
-                    created_at=services.ctx.clock.now(),
-                )
-            )
-    return await services.desk.handle(event)
 
 
 def shop_visible(services, ticket_id: int) -> list[tuple[str, str]]:
