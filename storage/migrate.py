@@ -4,8 +4,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+LOCK_KEY = 0x706F6D6F63  # "pomoc"
 
 
 def alembic_config(url: str) -> Config:
@@ -22,6 +24,9 @@ def upgrade(url: str, revision: str = "head") -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Instances starting together must not migrate at the same time.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             config = alembic_config(url)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
