@@ -8,10 +8,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
 
@@ -33,7 +35,8 @@ class ServerConfig(Section):
 
 
 class DatabaseConfig(Section):
-    url: str = "sqlite:///var/pomoc.db"
+    # Kept out of repr: a PostgreSQL URL may carry the password, and configs end up in logs.
+    url: str = Field(default="sqlite:///var/pomoc.db", repr=False)
 
 
 class AttachmentsConfig(Section):
@@ -98,20 +101,64 @@ class SupportHoursConfig(Section):
     working_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
     opens: str = "08:00"
     closes: str = "18:00"
-    holidays_country: str = "PL"
-    extra_closed_days: tuple[str, ...] = ()  # ISO dates, e.g. "2026-12-24"
+    holidays_country: str = "PL"  # "" for no public holidays
+    extra_closed_days: tuple[str, ...] = ()  # ISO dates, e.g. "2026-12-31"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _weekdays(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(day not in range(7) for day in value):
+            raise ValueError("give at least one weekday, 0 (Monday) to 6 (Sunday)")
+        return value
+
+    @field_validator("opens", "closes")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        return clock_time(value)
+
+    @field_validator("extra_closed_days")
+    @classmethod
+    def _iso_dates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for day in value:
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise ValueError(f"{day!r} is not an ISO date (YYYY-MM-DD)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> "SupportHoursConfig":
+        if time.fromisoformat(self.opens) >= time.fromisoformat(self.closes):
+            raise ValueError("opens must be earlier than closes")
+        return self
 
 
 class SlaConfig(Section):
-    # Minutes of support hours, by priority.
+    # Minutes of support hours, by priority (wall-clock minutes for `wall_clock_priorities`).
     first_response_minutes: dict[str, int] = {"critical": 30, "normal": 240}
     resolution_minutes: dict[str, int] = {"critical": 240, "normal": 2400}
+    # Handled on weekends and at night too, so their clock never stops.
+    wall_clock_priorities: tuple[str, ...] = ("critical",)
+    # A reminder goes into the ticket's thread when this much of the target is left.
     remind_before_minutes: int = 30
+    # Breach alerts to the managers per ticket (the first one and its repeats), at most.
     max_alerts_per_ticket: int = 3
+    # Wall-clock minutes between repeated breach alerts of one ticket.
+    realert_minutes: int = 120
 
 
 class RetentionConfig(Section):
     resolved_days: int = 90
+    # Wall-clock days of silence from the shop after an agent's answer.
     auto_resolve_waiting_days: int = 7
     audit_days: int = 365
 
@@ -126,7 +173,17 @@ class TriageConfig(Section):
 class ManagersConfig(Section):
     platform: Literal["slack", "matrix", "none"] = "none"
     channel: str = ""
-    digest_time: str = "08:30"
+    digest_time: str = "08:30"  # in the support hours' time zone
+
+    @field_validator("channel")
+    @classmethod
+    def _no_placeholder(cls, value: str) -> str:
+        return refuse_placeholder(value)
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        return clock_time(value)
 
 
 class Config(Section):
@@ -176,6 +233,15 @@ class Secrets:
 
     def __repr__(self) -> str:  # never let a secret reach a log line
         return "Secrets(***)"
+
+
+def clock_time(value: str) -> str:
+    """Refuse anything but HH:MM, so support hours cannot fail later at first use."""
+    try:
+        datetime.strptime(value, "%H:%M")
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time of day (HH:MM)") from None
+    return value
 
 
 def refuse_placeholder(value: str) -> str:

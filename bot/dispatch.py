@@ -76,9 +76,17 @@ class OutboxDispatcher:
     async def deliver_once(self) -> int:
         """One pass: lease a batch and deliver it; returns how many items were attempted."""
         items = await asyncio.to_thread(self._claim)
-        if items:
-            await asyncio.gather(*(self._deliver(item) for item in items))
+        by_channel: dict[tuple[str, str], list[OutboxItem]] = {}
+        for item in items:
+            by_channel.setdefault((item.platform, item.channel), []).append(item)
+        # Channels in parallel, each channel in claim order: threads appear in the order the
+        # tickets were released (Monday's queue), and one channel's rate limit stalls no other.
+        await asyncio.gather(*(self._deliver_in_order(batch) for batch in by_channel.values()))
         return len(items)
+
+    async def _deliver_in_order(self, items: list[OutboxItem]) -> None:
+        for item in items:
+            await self._deliver(item)
 
     def _claim(self) -> list[OutboxItem]:
         with self.db.transaction() as session:

@@ -230,9 +230,13 @@ class TicketService:
             for ticket in repo.due_tickets(session, now=now, limit=limit):
                 if ticket.status == Status.SUGGESTED:
                     self._escalate_or_queue(session, ticket, now=now, actor=SYSTEM)
-                elif ticket.status == Status.QUEUED and self.ctx.hours.is_open(now):
+                elif self.ctx.hours.is_open(now):
                     self._escalate_now(session, ticket, now=now, actor=SYSTEM)
                 else:
+                    # Support did not open after all (a closed day added since it was queued):
+                    # wait for the next opening instead of blocking the batch every pass.
+                    ticket.due_at = self.ctx.hours.next_opening(now)
+                    session.add(ticket)
                     continue
                 done += 1
         return done

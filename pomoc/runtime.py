@@ -1,7 +1,6 @@
 """The composition root: builds every component from the config and runs them in one TaskGroup."""
 
 import asyncio
-import contextlib
 import logging
 import secrets as token_generator
 from dataclasses import dataclass, field
@@ -9,18 +8,24 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from adapters.base import ChatAdapter
 from adapters.panel.app import create_app
+from adapters.panel.metrics import DatabaseCollector, metrics_router
 from adapters.panel.services import Services
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Secrets
 from bot.desk import AgentDesk
+from bot.digest import ManagerReports
 from bot.dispatch import OutboxDispatcher
 from bot.hours import SupportHours
+from bot.housekeeping import Housekeeper
 from bot.service import TicketService
+from bot.sla import SlaMonitor
 from bot.ticketing import Context
 from bot.triage import Triager
+from pomoc.scheduler import JobScheduler, leader_lock, standard_jobs
 from storage.db import Database
 from storage.files import AttachmentStore
 from storage.migrate import upgrade
@@ -68,7 +73,7 @@ def build_services(
         db=db,
         ctx=ctx,
         tickets=TicketService(db, ctx),
-        desk=AgentDesk(db, ctx),
+        desk=AgentDesk(db, ctx, stats=ManagerReports(db, ctx).stats),
     )
 
 
@@ -92,21 +97,29 @@ class Runtime:
             worker_id=self.services.config.server.instance_id,
         )
         self.services.wake_outbox.append(self._kick_threadsafe)
-        self.app: FastAPI = create_app(self.services)
+        self.metrics = CollectorRegistry()
+        self.scheduler = self._scheduler()
+        self.metrics.register(
+            DatabaseCollector(self.services.db, leading=lambda: self.scheduler.leading)
+        )
+        self.app: FastAPI = create_app(self.services, routers=[metrics_router(self.metrics)])
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _kick_threadsafe(self) -> None:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.dispatcher.kick)
 
-    async def _advance_due(self, every: float = 15.0) -> None:
-        while not self.stop.is_set():
-            try:
-                await asyncio.to_thread(self.services.tickets.advance_due)
-            except Exception:
-                log.exception("advancing due tickets failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), timeout=every)
+    def _scheduler(self) -> JobScheduler:
+        services = self.services
+        db, ctx = services.db, services.ctx
+        jobs = standard_jobs(
+            advance_due=services.tickets.advance_due,
+            sla=SlaMonitor(db, ctx),
+            housekeeper=Housekeeper(db, ctx),
+            reports=ManagerReports(db, ctx),
+        )
+        lock = leader_lock(db, ctx.clock, owner=services.config.server.instance_id)
+        return JobScheduler(db, jobs, lock, registry=self.metrics)
 
     async def run_workers(self) -> None:
         """Adapters, the outbox worker and the timers, until `stop` is set."""
@@ -116,7 +129,7 @@ class Runtime:
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.dispatcher.run(self.stop))
-                group.create_task(self._advance_due())
+                group.create_task(self.scheduler.run(self.stop))
         finally:
             for adapter in self.adapters.values():
                 await adapter.stop()

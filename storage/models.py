@@ -1,9 +1,19 @@
-"""The tables: shops, tickets, messages, attachments, chat links, outbox, dedupe, audit."""
+"""The tables: shops, tickets, messages, attachments, chat links, outbox, dedupe, audit, SLA."""
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    Index,
+    LargeBinary,
+    Table,
+    Text,
+    Unicode,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -162,3 +172,28 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=50)
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc(index=True)
+
+
+class SlaAlert(SQLModel, table=True):
+    """An SLA reminder or breach alert already sent, so the next check does not repeat it."""
+
+    __tablename__ = "sla_alert"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "stage", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(index=True)
+    kind: str = Field(max_length=20)  # first_response / resolution
+    stage: str = Field(max_length=20)  # reminder / breach
+    seq: int = 1  # 1 for the first breach alert, then each repeat
+    deadline: datetime = _utc()
+    created_at: datetime = _utc(index=True)
+
+
+# APScheduler's job store, declared here (as APScheduler defines it) so migrations own the schema.
+scheduler_jobs = Table(
+    "apscheduler_jobs",
+    SQLModel.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)

@@ -3,7 +3,7 @@
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, update
+from sqlalchemy import and_, delete, exists, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
@@ -16,6 +16,7 @@ from storage.models import (
     MessageLink,
     OutboxItem,
     Shop,
+    SlaAlert,
     SyncState,
     ThreadLink,
     Ticket,
@@ -219,3 +220,106 @@ def has_later_pending(session: Session, item: OutboxItem) -> bool:
 def tickets_created_since(session: Session, shop_id: int, since: datetime) -> int:
     query = select(func.count()).where(Ticket.shop_id == shop_id, Ticket.created_at >= since)
     return int(session.exec(query).one())
+
+
+# -- SLA, retention and reports (called by the scheduled jobs) ---------------------------------
+
+
+def tickets_in_status(session: Session, statuses: tuple[str, ...]) -> list[Ticket]:
+    query = select(Ticket).where(Ticket.status.in_(statuses)).order_by(Ticket.id)
+    return list(session.exec(query))
+
+
+def sla_alerts(session: Session, ticket_ids: list[int]) -> list[SlaAlert]:
+    if not ticket_ids:
+        return []
+    query = select(SlaAlert).where(SlaAlert.ticket_id.in_(ticket_ids)).order_by(SlaAlert.id)
+    return list(session.exec(query))
+
+
+def quiet_tickets(session: Session, *, status: str, before: datetime, limit: int) -> list[Ticket]:
+    """Tickets in `status` with no activity since `before`, oldest first."""
+    query = (
+        select(Ticket)
+        .where(Ticket.status == status, Ticket.last_activity_at <= before)
+        .order_by(Ticket.last_activity_at, Ticket.id)
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def resolved_before(session: Session, *, before: datetime, limit: int) -> list[Ticket]:
+    query = (
+        select(Ticket)
+        .where(Ticket.status == "resolved", Ticket.resolved_at <= before)
+        .order_by(Ticket.resolved_at, Ticket.id)
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def delete_ticket_content(session: Session, ticket_id: int) -> set[str]:
+    """Delete a ticket's messages, attachment rows, chat links and outbox items.
+
+    Returns the storage keys of the deleted attachments; the caller deletes the files after
+    commit, and only those no other attachment row still references.
+    """
+    message_ids = select(Message.id).where(Message.ticket_id == ticket_id)
+    keys = set(
+        session.exec(select(Attachment.storage_key).where(Attachment.ticket_id == ticket_id))
+    )
+    session.exec(delete(MessageLink).where(MessageLink.message_id.in_(message_ids)))
+    session.exec(delete(Attachment).where(Attachment.ticket_id == ticket_id))
+    session.exec(delete(Message).where(Message.ticket_id == ticket_id))
+    session.exec(delete(ThreadLink).where(ThreadLink.ticket_id == ticket_id))
+    session.exec(delete(OutboxItem).where(OutboxItem.ticket_id == ticket_id))
+    return keys
+
+
+def storage_key_in_use(session: Session, key: str) -> bool:
+    query = select(Attachment.id).where(Attachment.storage_key == key).limit(1)
+    return session.exec(query).first() is not None
+
+
+def prune_audit(session: Session, *, before: datetime) -> int:
+    result = session.exec(delete(AuditEntry).where(AuditEntry.created_at < before))
+    return result.rowcount
+
+
+def prune_sla_alerts(session: Session, *, before: datetime) -> int:
+    result = session.exec(delete(SlaAlert).where(SlaAlert.created_at < before))
+    return result.rowcount
+
+
+def count_by(session: Session, column: object) -> dict[str, int]:
+    """Rows per value of `column`, e.g. `count_by(session, Ticket.status)`."""
+    rows = session.exec(select(column, func.count()).group_by(column))
+    return {str(value): int(count) for value, count in rows}
+
+
+def tickets_touched_between(session: Session, start: datetime, end: datetime) -> list[Ticket]:
+    """Tickets created, first answered or resolved in [start, end): what a report counts."""
+
+    def within(column: object) -> object:
+        return and_(column >= start, column < end)
+
+    query = select(Ticket).where(
+        or_(
+            within(Ticket.created_at),
+            within(Ticket.first_response_at),
+            within(Ticket.resolved_at),
+        )
+    )
+    return list(session.exec(query.order_by(Ticket.id)))
+
+
+def audit_count(session: Session, *, action: str, start: datetime, end: datetime) -> int:
+    query = select(func.count()).where(
+        AuditEntry.action == action, AuditEntry.created_at >= start, AuditEntry.created_at < end
+    )
+    return int(session.exec(query).one())
+
+
+def sla_alerts_between(session: Session, start: datetime, end: datetime) -> list[SlaAlert]:
+    query = select(SlaAlert).where(SlaAlert.created_at >= start, SlaAlert.created_at < end)
+    return list(session.exec(query.order_by(SlaAlert.id)))

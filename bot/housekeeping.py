@@ -1,0 +1,121 @@
+"""Retention: auto-resolve silent waiting tickets, purge old resolved ones, prune the audit log.
+
+The cut-offs are pure (`Cutoffs.at`); `Housekeeper` applies them in small batches.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot import texts
+from bot.config import RetentionConfig
+from bot.lifecycle import Action, Status
+from bot.ticketing import Context, add_message, enqueue_root_update, transition
+from storage import repositories as repo
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    """Rows older than these instants are due for their retention step."""
+
+    auto_resolve: datetime  # waiting tickets silent since then are resolved
+    purge: datetime  # tickets resolved before then are purged
+    audit: datetime  # audit entries (and SLA alert records) before then are deleted
+
+    @classmethod
+    def at(cls, now: datetime, config: RetentionConfig) -> "Cutoffs":
+        return cls(
+            auto_resolve=now - timedelta(days=config.auto_resolve_waiting_days),
+            purge=now - timedelta(days=config.resolved_days),
+            audit=now - timedelta(days=config.audit_days),
+        )
+
+
+@dataclass(frozen=True)
+class Swept:
+    auto_resolved: int = 0
+    purged: int = 0
+    files_deleted: int = 0
+    audit_deleted: int = 0
+
+
+class Housekeeper:
+    def __init__(self, db: Database, ctx: Context) -> None:
+        self.db = db
+        self.ctx = ctx
+
+    def run(self) -> Swept:
+        """Every retention step once, as the hourly job does."""
+        cutoffs = Cutoffs.at(self.ctx.clock.now(), self.ctx.config.retention)
+        resolved = self.auto_resolve(cutoffs.auto_resolve)
+        purged, files = self.purge(cutoffs.purge)
+        return Swept(resolved, purged, files, self.prune(cutoffs.audit))
+
+    def auto_resolve(self, before: datetime) -> int:
+        now = self.ctx.clock.now()
+        days = self.ctx.config.retention.auto_resolve_waiting_days
+        done = 0
+        while True:
+            with self.db.transaction() as session:
+                batch = repo.quiet_tickets(
+                    session, status=Status.WAITING, before=before, limit=BATCH
+                )
+                for ticket in batch:
+                    transition(session, ticket, Action.RESOLVE, actor=SYSTEM, now=now, auto=True)
+                    add_message(
+                        session,
+                        ticket,
+                        author="bot",
+                        body=texts.AUTO_RESOLVED.format(days=days),
+                        now=now,
+                        ctx=self.ctx,
+                        source="system",
+                        extra={"kind": "auto_resolved"},
+                    )
+                    enqueue_root_update(session, ticket, ctx=self.ctx, now=now)
+            done += len(batch)
+            if len(batch) < BATCH:
+                return done
+
+    def purge(self, before: datetime) -> tuple[int, int]:
+        """Purge tickets resolved before `before`; returns (tickets, files deleted)."""
+        now = self.ctx.clock.now()
+        tickets = files = 0
+        while True:
+            keys: set[str] = set()
+            with self.db.transaction() as session:
+                batch = repo.resolved_before(session, before=before, limit=BATCH)
+                for ticket in batch:
+                    transition(session, ticket, Action.PURGE, actor=SYSTEM, now=now)
+                    keys |= repo.delete_ticket_content(session, ticket.id)
+                    # The row stays as a tombstone (ids, dates, department for reports);
+                    # what the shop wrote goes.
+                    ticket.title, ticket.body, ticket.order_url = "", "", None
+                    ticket.triage, ticket.unread, ticket.due_at = {}, False, None
+                    session.add(ticket)
+            # Files go only after the rows are committed, and only when no other ticket's
+            # attachment has the same content (files are content-addressed).
+            files += self._delete_unreferenced(keys)
+            tickets += len(batch)
+            if len(batch) < BATCH:
+                return tickets, files
+
+    def _delete_unreferenced(self, keys: set[str]) -> int:
+        if not keys:
+            return 0
+        with self.db.transaction() as session:
+            unused = [key for key in sorted(keys) if not repo.storage_key_in_use(session, key)]
+        for key in unused:
+            self.ctx.files.delete(key)
+        return len(unused)
+
+    def prune(self, before: datetime) -> int:
+        with self.db.transaction() as session:
+            repo.prune_sla_alerts(session, before=before)
+            return repo.prune_audit(session, before=before)

@@ -1,0 +1,92 @@
+"""The managers' daily digest, `stats` on demand and the Prometheus metrics."""
+
+from datetime import time
+
+from bot.config import SupportHoursConfig
+from bot.digest import ManagerReports
+from bot.events import AgentCommand
+from bot.hours import SupportHours
+from bot.sla import SlaMonitor
+from bot.stats import digest_period
+from tests.helpers import ANNA, agent_reply
+from tests.scheduling.conftest import MANAGERS, warsaw
+
+HOURS = SupportHours(SupportHoursConfig())
+
+
+def test_the_digest_covers_the_day_before_its_time_and_follows_dst():
+    assert digest_period(warsaw(2026, 11, 25, 8, 31), HOURS, time(8, 30)) == (
+        warsaw(2026, 11, 24, 8, 30),
+        warsaw(2026, 11, 25, 8, 30),
+    )
+    assert digest_period(warsaw(2026, 11, 25, 8, 29), HOURS, time(8, 30)) == (
+        warsaw(2026, 11, 23, 8, 30),
+        warsaw(2026, 11, 24, 8, 30),
+    )
+    start, end = digest_period(warsaw(2026, 10, 25, 8, 30), HOURS, time(8, 30))
+    assert (end - start).total_seconds() == 25 * 3600  # the October night is an hour longer
+
+
+async def busy_day(services, runtime, clock, open_ticket, other_shop) -> None:
+    """Tuesday 24.11: four tickets; one answered after 30 min, one deflected, one queued."""
+    clock.set(warsaw(2026, 11, 24, 9, 0))
+    answered = open_ticket(title="Zmiana logo")
+    open_ticket(title="Przelewy24 błąd", body="p24 nie działa")  # payments, suggested
+    clock.set(warsaw(2026, 11, 24, 9, 30))
+    await agent_reply(services, answered.id, "Już pomagamy.")
+    deflected = open_ticket(title="Przelewy24 CRC", body="p24 klucz CRC", by=other_shop)
+    services.tickets.feedback(shop=other_shop, ticket_id=deflected.id, helped=True)
+    clock.set(warsaw(2026, 11, 24, 20, 0))
+    open_ticket(title="Nowa kategoria")  # off hours: queued
+    clock.set(warsaw(2026, 11, 25, 8, 0))
+    services.tickets.advance_due()
+    SlaMonitor(services.db, services.ctx).check()  # the 09:00 suggestion is long overdue
+
+
+async def test_daily_digest_contents_and_once_per_day(
+    services, runtime, chat, clock, open_ticket, other_shop
+):
+    await busy_day(services, runtime, clock, open_ticket, other_shop)
+    reports = ManagerReports(services.db, services.ctx)
+    clock.set(warsaw(2026, 11, 25, 8, 30))
+    assert reports.send_digest()
+    assert not reports.send_digest()  # a failover rerun the same day: nothing new
+    while await runtime.dispatcher.deliver_once():
+        pass
+    ((channel, text),) = chat.announcements[-1:]
+    assert channel == MANAGERS
+    assert "Pomoc daily digest (24.11 08:30 – 25.11 08:30)" in text
+    assert "Opened 4 · resolved 0 · deflected 1 · queued off hours 1" in text
+    assert "Median first response: 30 min of support time" in text
+    assert "By department: other 2, payments 2" in text
+
+
+async def test_stats_on_demand_through_the_desk(services, runtime, clock, open_ticket, other_shop):
+    await busy_day(services, runtime, clock, open_ticket, other_shop)
+    clock.set(warsaw(2026, 11, 25, 12, 0))
+    open_ticket(title="Kody rabatowe")
+    clock.advance(minutes=5)
+    reply = await services.desk.handle(
+        AgentCommand(event_id="$stats1", platform="matrix", agent=ANNA, name="stats")
+    )
+    assert reply.ok
+    assert "Pomoc today (25.11 00:00 – 25.11 12:05)" in reply.text
+    assert "Opened 1 · resolved 0 · deflected 0 · queued off hours 0 · SLA breaches 1" in reply.text
+    assert "Now: suggested 0, queued 0, open 3, waiting 1" in reply.text
+
+
+async def test_metrics_report_tickets_outbox_and_sla(
+    services, runtime, client, clock, open_ticket, other_shop
+):
+    await busy_day(services, runtime, clock, open_ticket, other_shop)
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    body = response.text
+    assert 'pomoc_tickets{status="open"} 2.0' in body
+    assert 'pomoc_tickets{status="waiting"} 1.0' in body
+    assert 'pomoc_tickets{status="resolved"} 1.0' in body
+    assert 'pomoc_outbox_items{state="pending"}' in body
+    assert 'pomoc_outbox_items{state="dead"} 0.0' in body
+    assert 'pomoc_sla_alerts_total{stage="breach"}' in body
+    assert "pomoc_scheduler_leader 0.0" in body
