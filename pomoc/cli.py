@@ -4,12 +4,14 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bot.config import Config, ConfigError, Secrets, load_config
+from bot.config import Secrets
+from pomoc.cli_options import ConfigOption
+from pomoc.cli_options import config_or_exit as _config
+from pomoc.cli_triage import kb_app, triage_command
 from storage.models import Shop
 
 app = typer.Typer(
@@ -19,18 +21,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 shops_app = typer.Typer(help="Shops and their API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(shops_app, name="shops")
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="TOML config file (default: embedded).")
-]
-
-
-def _config(path: Path | None) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as error:
-        typer.secho(str(error), fg="red", err=True)
-        raise typer.Exit(2) from None
+app.add_typer(kb_app, name="kb")
+app.command("triage")(triage_command)
 
 
 @app.command()

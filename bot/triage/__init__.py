@@ -22,3 +22,9 @@ class Triager(Protocol):
 
     def article(self, article_id: str) -> Suggestion | None:
         """A help-center article by id, for `!article <id>`."""
+
+
+# Imported last: the engine builds TriageResult, defined above.
+from bot.triage.engine import HelpCenterTriager, build_triager  # noqa: E402
+
+__all__ = ["HelpCenterTriager", "TriageResult", "Triager", "build_triager"]

@@ -1,0 +1,1 @@
+"""The Polish help center shipped with Pomoc: one Markdown article per file."""

@@ -1,0 +1,22 @@
+"""Options and helpers shared by the `pomoc` sub-commands."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.config import Config, ConfigError, load_config
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML config file (default: embedded).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def config_or_exit(path: Path | None) -> Config:
+    """The configuration, or exit 2 with the error that names the bad key."""
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        typer.secho(str(error), fg="red", err=True)
+        raise typer.Exit(2) from None

@@ -1,0 +1,39 @@
+"""Regression guard: accuracy on the labelled eval set stays above the project's targets."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+EVAL = yaml.safe_load(
+    (Path(__file__).parent.parent / "data" / "triage_eval.yaml").read_text(encoding="utf-8")
+)
+
+
+@pytest.fixture(scope="module")
+def outcomes(triager):
+    return [(q, triager.assess(title=q["title"], body=q["body"])) for q in EVAL]
+
+
+def test_eval_set_is_large_and_labelled(triager):
+    assert len(EVAL) >= 80
+    known = {a.id for a in triager.index.articles}
+    assert all(q["article"] in known for q in EVAL)
+    assert sum(q["critical"] for q in EVAL) >= 15
+
+
+def test_top3_accuracy(outcomes):
+    hits = sum(q["article"] in [s.article_id for s in r.suggestions] for q, r in outcomes)
+    assert hits / len(outcomes) >= 0.90
+
+
+def test_department_accuracy(outcomes):
+    hits = sum(r.department == q["department"] for q, r in outcomes)
+    assert hits / len(outcomes) >= 0.90
+
+
+def test_critical_recall_and_precision(outcomes):
+    flagged = [q["critical"] for q, r in outcomes if r.critical]
+    actual = [r.critical for q, r in outcomes if q["critical"]]
+    assert sum(actual) / len(actual) >= 0.95
+    assert sum(flagged) / len(flagged) >= 0.85
