@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
@@ -26,6 +26,8 @@ from storage import repositories as repo
 from storage.models import Attachment, Shop
 
 ShopDep = Annotated[Shop, Depends(current_shop)]
+# Ids are 32-bit INTEGER columns: a larger number must be refused here, not overflow the driver.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ServicesDep = Annotated[Services, Depends(services)]
 ERRORS = {
     401: {"model": ErrorOut},
@@ -128,13 +130,13 @@ async def list_tickets(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail)
-async def get_ticket(ticket_id: int, shop: ShopDep, svc: ServicesDep) -> TicketDetail:
+async def get_ticket(ticket_id: RowId, shop: ShopDep, svc: ServicesDep) -> TicketDetail:
     return await run_in_threadpool(ticket_detail, svc, shop, ticket_id)
 
 
 @router.post("/tickets/{ticket_id}/messages", status_code=201, response_model=MessageOut)
 async def add_message(
-    ticket_id: int,
+    ticket_id: RowId,
     shop: ShopDep,
     svc: ServicesDep,
     body: Annotated[str, Form(max_length=40_000)],
@@ -151,7 +153,7 @@ async def add_message(
 
 
 @router.post("/tickets/{ticket_id}/read", response_model=UnreadOut)
-async def mark_read(ticket_id: int, shop: ShopDep, svc: ServicesDep) -> UnreadOut:
+async def mark_read(ticket_id: RowId, shop: ShopDep, svc: ServicesDep) -> UnreadOut:
     """The owner opened the ticket: it stops being orange."""
 
     def run() -> UnreadOut:
@@ -164,7 +166,7 @@ async def mark_read(ticket_id: int, shop: ShopDep, svc: ServicesDep) -> UnreadOu
 
 @router.post("/tickets/{ticket_id}/feedback", response_model=TicketOut)
 async def feedback(
-    ticket_id: int, answer: FeedbackIn, shop: ShopDep, svc: ServicesDep
+    ticket_id: RowId, answer: FeedbackIn, shop: ShopDep, svc: ServicesDep
 ) -> TicketOut:
     """ "Pomogło" closes the ticket as deflected; "Nie pomogło" passes it to an agent."""
     ticket = await run_in_threadpool(
@@ -191,7 +193,7 @@ async def unread(shop: ShopDep, svc: ServicesDep) -> UnreadOut:
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 async def attachment(
-    ticket_id: int, attachment_id: int, shop: ShopDep, svc: ServicesDep
+    ticket_id: RowId, attachment_id: RowId, shop: ShopDep, svc: ServicesDep
 ) -> FileResponse:
     def find() -> Attachment:
         with svc.db.transaction() as session:

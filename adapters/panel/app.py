@@ -54,7 +54,9 @@ async def _rate_limited(_request: Request, _exc: RateLimited) -> JSONResponse:
 
 
 async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    response = _error(exc.status_code, str(exc.detail))
+    # Pomoc's own 400/404/405 come from its exceptions (handled above): these are the framework's.
+    detail = texts.HTTP_ERRORS.get(exc.status_code) or str(exc.detail)
+    response = _error(exc.status_code, detail)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response

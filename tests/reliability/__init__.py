@@ -1,0 +1,1 @@
+"""Reliability tests: several outbox workers, crashes, database restarts, SIGKILL."""

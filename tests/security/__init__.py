@@ -1,0 +1,1 @@
+"""Security tests: isolation, fuzzing, uploads, rate limits, secrets."""
