@@ -32,6 +32,8 @@ class ServerConfig(Section):
     # Outbox and inbound work run in every instance; scheduled jobs and Matrix sync only in the
     # leader. Give each instance a distinct id when several share one database.
     instance_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+    # One log line per request costs measurable CPU under load; a proxy usually logs them anyway.
+    access_log: bool = False
 
 
 class DatabaseConfig(Section):

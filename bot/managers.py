@@ -14,7 +14,7 @@ def announce(session: Session, config: Config, *, key: str, text: str, now: date
     managers = config.managers
     if managers.platform == "none" or not managers.channel:
         return False
-    return repo.enqueue(
+    return repo.enqueue_once(
         session,
         OutboxItem(
             idempotency_key=key,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import texts
-from bot.errors import InvalidTransition, NotFound
+from bot.errors import InvalidTransition, NotFound, RateLimited
 from bot.events import InboundFile
 from bot.lifecycle import Action, Status
 from bot.ticketing import (
@@ -51,6 +51,7 @@ class TicketService:
         now = self.ctx.clock.now()
         actor = f"shop:{shop.id}"
         with self.db.transaction() as session:
+            self._check_rate(session, shop, now)
             ticket = Ticket(
                 shop_id=shop.id,
                 title=title,
@@ -91,6 +92,13 @@ class TicketService:
             )
             self._first_step(session, ticket, now=now, actor=actor)
         return ticket
+
+    def _check_rate(self, session: Session, shop: Shop, now: datetime) -> None:
+        """Refuse a flood of new tickets from one shop; counted in the database, so every
+        instance sees the same number."""
+        limit = self.ctx.config.panel.max_new_tickets_per_hour
+        if repo.tickets_created_since(session, shop.id, now - timedelta(hours=1)) >= limit:
+            raise RateLimited(f"shop {shop.id}")
 
     def _first_step(self, session: Session, ticket: Ticket, *, now: datetime, actor: str) -> None:
         suggestions = ticket.triage.get("suggestions") or []

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from adapters.base import ChatAdapter
+from adapters.panel import web
 from adapters.panel.app import create_app
 from adapters.panel.metrics import DatabaseCollector, metrics_router
 from adapters.panel.services import Services
@@ -102,7 +103,12 @@ class Runtime:
         self.metrics.register(
             DatabaseCollector(self.services.db, leading=lambda: self.scheduler.leading)
         )
-        self.app: FastAPI = create_app(self.services, routers=[metrics_router(self.metrics)])
+        self.app: FastAPI = create_app(
+            self.services, routers=[metrics_router(self.metrics), web.router]
+        )
+        # The key file sits in var/, next to the attachments, when POMOC_SECRET_KEY is unset.
+        var_dir = self.services.config.attachments.directory.parent
+        web.install_sessions(self.app, secret=secret_key(self.services.secrets, var_dir))
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _kick_threadsafe(self) -> None:
@@ -137,7 +143,16 @@ class Runtime:
     async def serve(self, *, host: str, port: int) -> None:
         """The HTTP server and every worker; Ctrl-C (or `stop`) ends all of them cleanly."""
         server = uvicorn.Server(
-            uvicorn.Config(self.app, host=host, port=port, log_level="info", lifespan="off")
+            uvicorn.Config(
+                self.app,
+                host=host,
+                port=port,
+                log_level="info",
+                lifespan="off",
+                access_log=self.services.config.server.access_log,
+                # Open live-update streams (the inbox's SSE) must not hold a shutdown for minutes.
+                timeout_graceful_shutdown=3,
+            )
         )
 
         async def stop_when_server_exits() -> None:

@@ -143,8 +143,9 @@ def set_sync_state(session: Session, key: str, value: str, now: datetime) -> Non
         row.updated_at = now
 
 
-def enqueue(session: Session, item: OutboxItem) -> bool:
-    """Add an outbox item unless its idempotency key is already there."""
+def enqueue_once(session: Session, item: OutboxItem) -> bool:
+    """Add an outbox item unless one with its key exists (a digest per day, an alert per
+    breach); False when it was already there."""
     nested = session.begin_nested()
     try:
         session.add(item)
@@ -154,6 +155,12 @@ def enqueue(session: Session, item: OutboxItem) -> bool:
         return False
     nested.commit()
     return True
+
+
+def enqueue(session: Session, item: OutboxItem) -> None:
+    """Add an outbox item. Keys are derived from new row ids or random, so a clash is a bug
+    and fails the whole transaction rather than silently dropping a delivery."""
+    session.add(item)
 
 
 def claim_outbox(

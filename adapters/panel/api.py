@@ -1,6 +1,5 @@
 """The versioned JSON API the shop panel calls: tickets, messages, read marks, feedback."""
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
@@ -20,7 +19,7 @@ from adapters.panel.schemas import (
     ticket_out,
 )
 from adapters.panel.services import Services
-from bot.errors import NotFound, RateLimited, ValidationFailed
+from bot.errors import NotFound, ValidationFailed
 from bot.events import InboundFile
 from storage import repositories as repo
 from storage.models import Attachment, Shop
@@ -60,16 +59,6 @@ async def read_uploads(svc: Services, uploads: list[UploadFile]) -> list[Inbound
     return files
 
 
-def check_rate(svc: Services, shop: Shop) -> None:
-    """Refuse a flood of new tickets from one shop (counted in the database: every instance
-    sees the same number)."""
-    per_hour = svc.config.panel.max_new_tickets_per_hour
-    since = svc.ctx.clock.now() - timedelta(hours=1)
-    with svc.db.transaction() as session:
-        if repo.tickets_created_since(session, shop.id, since) >= per_hour:
-            raise RateLimited()
-
-
 def ticket_detail(svc: Services, shop: Shop, ticket_id: int) -> TicketDetail:
     with svc.db.transaction() as session:
         ticket = repo.shop_ticket(session, shop.id, ticket_id)
@@ -98,7 +87,6 @@ async def create_ticket(
 ) -> TicketDetail:
     """Open a ticket; it is triaged at once (suggestions, priority, department)."""
     uploads = await read_uploads(svc, list(files))
-    await run_in_threadpool(check_rate, svc, shop)
     ticket = await run_in_threadpool(
         svc.tickets.open_ticket,
         shop=shop,

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.panel import api
+from adapters.panel.auth import TokenCache
 from adapters.panel.services import Services
 from bot import texts
 from bot.errors import InvalidTransition, NotFound, RateLimited, ValidationFailed
@@ -98,6 +99,7 @@ def create_app(services: Services, *, routers: Iterable[APIRouter] = ()) -> Fast
         description="Shop panel API of Pomoc: support tickets bridged to Slack and Matrix.",
     )
     app.state.services = services
+    app.state.tokens = TokenCache()
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(ValidationFailed, _validation_failed)
     app.add_exception_handler(NotFound, _not_found)

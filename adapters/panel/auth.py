@@ -1,5 +1,7 @@
 """Per-shop authentication: a bearer token whose SHA-256 is stored, never the token itself."""
 
+import time
+
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
@@ -13,9 +15,31 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def _lookup(svc: Services, token: str) -> Shop | None:
-    with svc.db.transaction() as session:
-        return repo.shop_by_token(session, token)
+class TokenCache:
+    """Known-good tokens for a few seconds, so a busy shop is not one query per request.
+
+    Only successful lookups are kept (bad tokens cannot fill it); a deactivated shop's token
+    stops working within `ttl` seconds on every instance.
+    """
+
+    def __init__(self, *, ttl: float = 10.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[Shop, float]] = {}
+
+    def lookup(self, svc: Services, token: str) -> Shop | None:
+        key = repo.hash_token(token)
+        now = time.monotonic()
+        cached = self._entries.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        with svc.db.transaction() as session:
+            shop = repo.shop_by_token(session, token)
+        if shop is not None:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[key] = (shop, now + self.ttl)
+        return shop
 
 
 async def current_shop(request: Request) -> Shop:
@@ -24,7 +48,8 @@ async def current_shop(request: Request) -> Shop:
     scheme, _, token = header.partition(" ")
     shop = None
     if scheme.lower() == "bearer" and token.strip():
-        shop = await run_in_threadpool(_lookup, services(request), token.strip())
+        tokens: TokenCache = request.app.state.tokens
+        shop = await run_in_threadpool(tokens.lookup, services(request), token.strip())
     elif (session_shop := getattr(request.state, "session_shop", None)) is not None:
         shop = session_shop
     if shop is None:
