@@ -57,3 +57,15 @@ UNAUTHORIZED = "Brak dostępu: zaloguj się ponownie."
 TOO_LARGE = "Przesłane dane są za duże (limit {mb} MB)."
 RATE_LIMITED = "Zbyt wiele nowych zgłoszeń w krótkim czasie. Spróbuj ponownie za chwilę."
 WRONG_STATE = "Tej operacji nie można teraz wykonać dla tego zgłoszenia."
+# Refusals by the HTTP framework itself (unparsable body, no such route, wrong method), which
+# would otherwise reach the panel in English.
+HTTP_ERRORS = {
+    400: "Nie udało się odczytać przesłanych danych.",
+    404: "Nie ma takiego adresu.",
+    405: "Ta operacja nie jest dostępna pod tym adresem.",
+}
+# The web inbox (adapters/panel/web).
+WEB_LOGIN_FAILED = (
+    "Link logowania jest nieprawidłowy lub wygasł. Otwórz POMOC ponownie z panelu sklepu."
+)
+WEB_CSRF_FAILED = "Sesja wygasła lub formularz jest nieaktualny. Odśwież stronę i spróbuj ponownie."

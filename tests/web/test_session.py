@@ -1,0 +1,131 @@
+"""Web inbox sessions over HTTP: the login exchange, the cookie, CSRF, isolation between shops."""
+
+import logging
+
+import uvicorn
+
+from tests.helpers import agent_reply, auth, png
+from tests.web.conftest import csrf_of, web_login
+
+
+async def test_login_link_sets_an_httponly_lax_cookie_and_drops_the_token(client, shop_token):
+    response = await client.get("/panel/login", params={"token": shop_token})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/panel"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("pomoc_session=")
+    assert "HttpOnly" in cookie
+    assert "samesite=lax" in cookie.lower()
+    assert "Path=/" in cookie
+    assert shop_token not in cookie
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["cache-control"] == "no-store"
+    inbox = await client.get("/panel")
+    assert inbox.status_code == 200
+    assert "Sklep Ani" in inbox.text
+
+
+async def test_login_form_posts_the_token(client, shop_token):
+    response = await client.post("/panel/login", data={"token": shop_token})
+    assert response.status_code == 303
+    assert (await client.get("/panel")).status_code == 200
+
+
+async def test_wrong_token_gets_the_login_page_and_no_cookie(client):
+    response = await client.get("/panel/login", params={"token": "nie-ten"})
+    assert response.status_code == 401
+    assert "set-cookie" not in response.headers
+    assert "Link logowania jest nieprawidłowy" in response.text
+    assert (await client.get("/panel")).status_code == 401
+
+
+async def test_forged_or_expired_cookie_is_no_session(client, shop_token, other_token, clock):
+    await web_login(client, shop_token)
+    real = client.cookies["pomoc_session"]
+    client.cookies.clear()
+    # The same signature cannot vouch for another shop's id.
+    forged = {"Cookie": f"pomoc_session=2{real[1:]}"}
+    assert (await client.get("/panel", headers=forged)).status_code == 401
+    genuine = {"Cookie": f"pomoc_session={real}"}
+    assert (await client.get("/panel", headers=genuine)).status_code == 200
+    clock.advance(hours=13)
+    assert (await client.get("/panel", headers=genuine)).status_code == 401
+
+
+async def test_state_changes_by_cookie_need_the_csrf_token(client, shop_token):
+    csrf = await web_login(client, shop_token)
+    form = {"title": "Zmiana logo", "body": "Jak podmienic logo?"}
+    missing = await client.post("/api/v1/tickets", data=form)
+    assert missing.status_code == 403
+    assert missing.json()["detail"].startswith("Sesja wygasła")
+    wrong = await client.post("/api/v1/tickets", data=form, headers={"X-CSRF-Token": "x" * 43})
+    assert wrong.status_code == 403
+    hints = await client.post("/panel/hints", json={"title": "p24", "body": ""})
+    assert hints.status_code == 403
+    created = await client.post("/api/v1/tickets", data=form, headers={"X-CSRF-Token": csrf})
+    assert created.status_code == 201, created.text
+    # The platform's server calls with its bearer token: no browser, no CSRF token needed.
+    bearer = await client.post("/api/v1/tickets", data=form, headers=auth(shop_token))
+    assert bearer.status_code == 201
+
+
+async def test_csrf_token_belongs_to_one_session(client, shop_token):
+    first = await web_login(client, shop_token)
+    second = await web_login(client, shop_token)
+    assert first != second
+    form = {"title": "Zmiana logo", "body": "Jak podmienic logo?"}
+    stale = await client.post("/api/v1/tickets", data=form, headers={"X-CSRF-Token": first})
+    assert stale.status_code == 403
+
+
+async def test_another_shops_ticket_is_not_found(client, services, shop_token, other_token):
+    created = await client.post(
+        "/api/v1/tickets",
+        headers=auth(other_token),
+        data={"title": "Cudze zgloszenie", "body": "Tajne dane Bartka"},
+        files=[("files", png())],
+    )
+    ticket = created.json()
+    await agent_reply(services, ticket["id"], "Odpowiedz dla Bartka")
+    attachment = ticket["messages"][0]["attachments"][0]["url"]
+    await web_login(client, shop_token)
+    page = await client.get(f"/panel/tickets/{ticket['id']}")
+    assert page.status_code == 404
+    assert "Tajne dane" not in page.text
+    assert (await client.get(f"/panel/tickets/{ticket['id']}/events")).status_code == 404
+    assert (await client.get(attachment)).status_code == 404
+    inbox = await client.get("/panel")
+    assert "Cudze zgloszenie" not in inbox.text
+    assert 'id="badge"' in inbox.text and "hidden>!" in inbox.text  # Bartek's unread is not ours
+
+
+async def test_cookie_session_reads_the_panel_api_and_its_attachments(client, shop_token):
+    csrf = await web_login(client, shop_token)
+    created = await client.post(
+        "/api/v1/tickets",
+        headers={"X-CSRF-Token": csrf},
+        data={"title": "Logo sklepu", "body": "Zrzut w zalaczniku"},
+        files=[("files", png())],
+    )
+    url = created.json()["messages"][0]["attachments"][0]["url"]
+    image = await client.get(url)
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/png"
+    page = await client.get(f"/panel/tickets/{created.json()['id']}")
+    assert f'<img src="{url}"' in page.text
+    assert csrf_of(page.text) == csrf
+
+
+def test_login_link_tokens_stay_out_of_access_logs(runtime, shop_token):
+    uvicorn.Config(runtime.app)  # uvicorn (re)configures its loggers: the filter must survive
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/panel/login?token={shop_token}&x=1", "1.1", 303),
+        None,
+    )
+    assert logging.getLogger("uvicorn.access").filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /panel/login?token=***&x=1 HTTP/1.1" 303'
