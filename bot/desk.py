@@ -12,6 +12,7 @@ from sqlmodel import Session
 from bot import texts
 from bot.errors import InvalidTransition, ValidationFailed
 from bot.events import (
+    Agent,
     AgentCommand,
     CommandReply,
     InboundEvent,
@@ -24,7 +25,7 @@ from bot.ticketing import Context, add_message, enqueue_root_update, transition
 from bot.uploads import check_files
 from storage import repositories as repo
 from storage.db import Database
-from storage.models import MessageLink, Ticket
+from storage.models import Message, MessageLink, Ticket
 
 HELP = (
     "Commands: claim · resolve · reopen · priority critical|normal · assign <user> · "
@@ -161,8 +162,8 @@ class AgentDesk:
         )
 
     def _edited(self, session: Session, event: ThreadMessageEdited) -> None:
-        message = repo.message_by_external(session, event.platform, event.message_id)
-        if message is None or message.author not in ("agent", "note"):
+        message = self._agent_copy(session, event.platform, event.message_id)
+        if message is None:
             return None
         prefix = self.ctx.config.chat.reply_prefix
         text = event.text.strip()
@@ -170,32 +171,33 @@ class AgentDesk:
             text = text[len(prefix) :].strip()
         message.body = text
         message.edited_at = self.ctx.clock.now()
-        session.add(message)
-        repo.audit(
-            session,
-            ticket_id=message.ticket_id,
-            actor=event.agent.actor,
-            action="edit",
-            now=message.edited_at,
-            message_id=message.id,
-        )
+        self._audit_change(session, message, event.agent, "edit")
         return None
 
     def _deleted(self, session: Session, event: ThreadMessageDeleted) -> None:
-        message = repo.message_by_external(session, event.platform, event.message_id)
-        if message is None or message.author not in ("agent", "note"):
+        message = self._agent_copy(session, event.platform, event.message_id)
+        if message is None:
             return None
         message.deleted_at = self.ctx.clock.now()
+        self._audit_change(session, message, event.agent, "delete")
+        return None
+
+    @staticmethod
+    def _agent_copy(session: Session, platform: str, message_id: str) -> Message | None:
+        """Our copy of an agent's chat message; shop and bot messages are never changed."""
+        message = repo.message_by_external(session, platform, message_id)
+        return message if message is not None and message.author in ("agent", "note") else None
+
+    def _audit_change(self, session: Session, message: Message, agent: Agent, action: str) -> None:
         session.add(message)
         repo.audit(
             session,
             ticket_id=message.ticket_id,
-            actor=event.agent.actor,
-            action="delete",
-            now=message.deleted_at,
+            actor=agent.actor,
+            action=action,
+            now=self.ctx.clock.now(),
             message_id=message.id,
         )
-        return None
 
     # -- commands ---------------------------------------------------------------------------
 

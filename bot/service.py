@@ -80,18 +80,23 @@ class TicketService:
                 department=ticket.department,
                 priority=ticket.priority,
             )
-            add_message(
-                session,
-                ticket,
-                author="shop",
-                author_name=shop.name,
-                body=body,
-                now=now,
-                ctx=self.ctx,
-                files=checked,
-            )
+            self._shop_message(session, ticket, shop, body=body, files=checked, now=now)
             self._first_step(session, ticket, now=now, actor=actor)
         return ticket
+
+    def _shop_message(
+        self, session: Session, ticket: Ticket, shop: Shop, *, body: str, files: list, now: datetime
+    ) -> Message:
+        return add_message(
+            session,
+            ticket,
+            author="shop",
+            author_name=shop.name,
+            body=body,
+            now=now,
+            ctx=self.ctx,
+            files=files,
+        )
 
     def _check_rate(self, session: Session, shop: Shop, now: datetime) -> None:
         """Refuse a flood of new tickets from one shop; counted in the database, so every
@@ -168,16 +173,7 @@ class TicketService:
             ticket = self._shop_ticket(session, shop, ticket_id)
             was = ticket.status
             transition(session, ticket, Action.SHOP_REPLY, actor=f"shop:{shop.id}", now=now)
-            message = add_message(
-                session,
-                ticket,
-                author="shop",
-                author_name=shop.name,
-                body=body,
-                now=now,
-                ctx=self.ctx,
-                files=checked,
-            )
+            message = self._shop_message(session, ticket, shop, body=body, files=checked, now=now)
             enqueue_post(session, ticket, message, ctx=self.ctx, now=now)
             if was != ticket.status:
                 enqueue_root_update(session, ticket, ctx=self.ctx, now=now)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from storage.models import (
     Attachment,
@@ -25,6 +25,20 @@ from storage.models import (
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def insert_unless_duplicate(session: Session, row: SQLModel) -> bool:
+    """Insert in a savepoint; False (and nothing written) when a unique constraint says it
+    exists, leaving the surrounding transaction usable."""
+    nested = session.begin_nested()
+    try:
+        session.add(row)
+        session.flush()
+    except IntegrityError:
+        nested.rollback()
+        return False
+    nested.commit()
+    return True
 
 
 def shop_by_token(session: Session, token: str) -> Shop | None:
@@ -104,15 +118,8 @@ def claim_inbound(session: Session, platform: str, event_id: str, now: datetime)
     The insert is the claim: the unique constraint makes it atomic across instances, and it
     commits together with the event's effects, so a crash mid-way leaves the event unclaimed.
     """
-    nested = session.begin_nested()
-    try:
-        session.add(InboundEvent(platform=platform, event_id=event_id, received_at=now))
-        session.flush()
-    except IntegrityError:
-        nested.rollback()
-        return False
-    nested.commit()
-    return True
+    row = InboundEvent(platform=platform, event_id=event_id, received_at=now)
+    return insert_unless_duplicate(session, row)
 
 
 def audit(
@@ -146,15 +153,7 @@ def set_sync_state(session: Session, key: str, value: str, now: datetime) -> Non
 def enqueue_once(session: Session, item: OutboxItem) -> bool:
     """Add an outbox item unless one with its key exists (a digest per day, an alert per
     breach); False when it was already there."""
-    nested = session.begin_nested()
-    try:
-        session.add(item)
-        session.flush()
-    except IntegrityError:
-        nested.rollback()
-        return False
-    nested.commit()
-    return True
+    return insert_unless_duplicate(session, item)
 
 
 def enqueue(session: Session, item: OutboxItem) -> None:
