@@ -105,5 +105,39 @@ def shops_list(config: ConfigOption = None) -> None:
     db.dispose()
 
 
+@app.command()
+def demo(
+    scripted: Annotated[
+        bool, typer.Option(help="Play a short story end to end and exit (0 = all observed).")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Pomoc's HTTP port.")] = 8000,
+    homeserver_port: Annotated[int, typer.Option(help="The local Synapse's port.")] = 8008,
+) -> None:
+    """Run everything on this machine: a local homeserver, Pomoc on SQLite, the web inbox."""
+    from pomoc.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    raise typer.Exit(run_demo(scripted=scripted, port=port, homeserver_port=homeserver_port))
+
+
+@app.command()
+def agent(
+    user: Annotated[str, typer.Option(help="Matrix user id or demo name, e.g. anna.")],
+    password: Annotated[str | None, typer.Option(help="Default: the demo agent's.")] = None,
+    homeserver: Annotated[str, typer.Option(help="Homeserver URL.")] = "http://127.0.0.1:8008",
+) -> None:
+    """Answer tickets as a Matrix agent from the terminal."""
+    from pomoc.agent import interactive
+    from pomoc.demo import AGENTS
+
+    user_id = user if user.startswith("@") else f"@{user}:localhost"
+    secret = password or AGENTS.get(user_id[1:].split(":")[0])
+    if secret is None:
+        typer.secho("give --password", fg="red", err=True)
+        raise typer.Exit(2)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(interactive(homeserver, user_id, secret))
+
+
 def main() -> None:
     app()
