@@ -34,9 +34,13 @@ class StepFailed(Exception):
     """What the story expected did not happen."""
 
 
-def next_weekday(weekday: int, hour: int) -> datetime:
-    """That weekday (Monday = 0) at `hour`, Warsaw time, a week or more ahead."""
-    day = date.today() + timedelta(days=7)
+def next_weekday(weekday: int, hour: int, *, after: date | None = None, days: int = 7) -> datetime:
+    """That weekday (Monday = 0) at `hour`, Warsaw time, `days` or more after `after` (today),
+    skipping Polish public holidays.
+
+    The story only moves forward in time, so nothing the outbox scheduled is left in the future.
+    """
+    day = (after or date.today()) + timedelta(days=days)
     while day.weekday() != weekday or day in POLISH_HOLIDAYS:
         day += timedelta(days=1)
     return datetime(day.year, day.month, day.day, hour, tzinfo=WARSAW)
@@ -69,7 +73,7 @@ async def deflected_question(stage: Stage, http: httpx.AsyncClient) -> str:
 
 
 async def saturday_outage(stage: Stage, http: httpx.AsyncClient) -> str:
-    stage.clock.travel_to(next_weekday(5, 11))
+    stage.clock.travel_to(next_weekday(5, 11, after=stage.clock.now().date(), days=1))
     ticket = await _open(
         http,
         "Koszyk nie dziala",
@@ -85,7 +89,7 @@ async def saturday_outage(stage: Stage, http: httpx.AsyncClient) -> str:
 
 
 async def answered_live(stage: Stage, http: httpx.AsyncClient) -> str:
-    stage.clock.travel_to(next_weekday(2, 11))
+    stage.clock.travel_to(next_weekday(2, 11, after=stage.clock.now().date()))
     ticket = await _open(http, "Zmiana stopki", "Jak zmienic tekst w stopce sklepu?")
     if ticket["status"] == "suggested":
         await http.post(f"/api/v1/tickets/{ticket['id']}/feedback", json={"helped": False})
