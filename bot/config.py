@@ -85,6 +85,8 @@ class SlackConfig(Section):
     # User ids allowed to act; empty means every human member of a department channel.
     agents: tuple[str, ...] = ()
     oncall: str = ""  # e.g. "<!subteam^S0123>" or "<@U0123>"
+    # Seconds between two messages to one channel (Slack allows about one per second).
+    interval: float = Field(default=1.0, ge=0)
 
 
 class MatrixConfig(Section):

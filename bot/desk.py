@@ -249,7 +249,8 @@ class AgentDesk:
                 source="system",
                 extra={"kind": "resolved" if name == "resolve" else "reopened"},
             )
-            reply = f"Ticket #{ticket.id} {name}d by {command.agent.display_name}."
+            done = "resolved" if name == "resolve" else "reopened"
+            reply = f"Ticket #{ticket.id} {done} by {command.agent.display_name}."
         elif name == "priority":
             if not args or args[0].lower() not in ("critical", "normal"):
                 return CommandReply("Usage: priority critical|normal", ok=False)

@@ -20,6 +20,7 @@ from bot.config import Config, Secrets
 from bot.desk import AgentDesk
 from bot.digest import ManagerReports
 from bot.dispatch import OutboxDispatcher
+from bot.errors import ConfigError
 from bot.hours import SupportHours
 from bot.housekeeping import Housekeeper
 from bot.service import TicketService
@@ -81,6 +82,37 @@ def build_services(
 def build_adapters(services: Services) -> dict[str, ChatAdapter]:
     """The chat adapters the config enables; SDKs are imported only when enabled."""
     adapters: dict[str, ChatAdapter] = {}
+    if services.config.matrix.enabled:
+        from adapters.matrix.client import MatrixAdapter
+
+        adapters["matrix"] = MatrixAdapter(
+            config=services.config,
+            secrets=services.secrets,
+            db=services.db,
+            clock=services.ctx.clock,
+        )
+    if services.config.slack.enabled:
+        from adapters.slack.client import SlackAdapter
+
+        secrets = services.secrets
+        if not secrets.slack_bot_token:
+            raise ConfigError("slack.enabled needs POMOC_SLACK_BOT_TOKEN")
+        if services.config.slack.mode == "http" and not secrets.slack_signing_secret:
+            raise ConfigError("Slack in HTTP mode needs POMOC_SLACK_SIGNING_SECRET")
+        if services.config.slack.mode == "socket" and not secrets.slack_app_token:
+            raise ConfigError("Slack in Socket Mode needs POMOC_SLACK_APP_TOKEN")
+        explicit = frozenset(
+            route.channel
+            for route in services.config.departments.values()
+            if route.platform == "slack" and route.relay_mode == "explicit"
+        )
+        adapters["slack"] = SlackAdapter(
+            services.config.slack,
+            token=secrets.slack_bot_token,
+            signing_secret=secrets.slack_signing_secret,
+            app_token=secrets.slack_app_token,
+            reply_action_channels=explicit,
+        )
     return adapters
 
 
@@ -103,9 +135,14 @@ class Runtime:
         self.metrics.register(
             DatabaseCollector(self.services.db, leading=lambda: self.scheduler.leading)
         )
-        self.app: FastAPI = create_app(
-            self.services, routers=[metrics_router(self.metrics), web.router]
-        )
+        if (matrix := self.adapters.get("matrix")) is not None:
+            matrix.may_sync = lambda: self.scheduler.leading
+        routers = [metrics_router(self.metrics), web.router]
+        # Slack's Events API posts to us in HTTP mode; Socket Mode needs no public endpoint.
+        slack = self.adapters.get("slack")
+        if slack is not None and self.services.config.slack.mode == "http":
+            routers.append(slack.events_router())
+        self.app: FastAPI = create_app(self.services, routers=routers)
         # The key file sits in var/, next to the attachments, when POMOC_SECRET_KEY is unset.
         var_dir = self.services.config.attachments.directory.parent
         web.install_sessions(self.app, secret=secret_key(self.services.secrets, var_dir))

@@ -1,0 +1,1 @@
+"""The Matrix adapter: `translate` (pure) and `client` (matrix-nio I/O)."""
