@@ -7,6 +7,7 @@ from bot.config import TriageConfig
 from bot.triage import TriageResult
 from bot.triage.analyzer import Language, PolishAnalyzer
 from bot.triage.kb import Article, load_articles
+from bot.triage.lexicon import release_dictionary
 from bot.triage.rules import Rules, Ticket, read_rules, rule_vocabulary
 from bot.triage.search import Index, Ranking, article_texts
 from bot.views import Suggestion
@@ -75,4 +76,5 @@ def build_triager(config: TriageConfig) -> HelpCenterTriager:
     rules_data = read_rules(config.rules_file)
     index = build_index(load_articles(config.kb_dir), extra_vocabulary=rule_vocabulary(rules_data))
     rules = Rules(rules_data, analyzer=index.analyzer)
+    release_dictionary()
     return HelpCenterTriager(index=index, rules=rules, min_confidence=config.min_confidence)

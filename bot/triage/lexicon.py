@@ -15,6 +15,18 @@ def _dictionary() -> Mapping[str, str]:
     return DEFAULT_DICTIONARY_FACTORY.get_dictionary("pl")
 
 
+def release_dictionary() -> None:
+    """Drop simplemma's Polish dictionary (~370 MB resident) once the lexicons are built.
+
+    Queries only use the small folded lexicon; keeping the whole dictionary would make every
+    Pomoc instance ten times its size. The next index build loads it again.
+    """
+    from simplemma.strategies.dictionaries.dictionary_factory import DEFAULT_DICTIONARY_FACTORY
+
+    _dictionary.cache_clear()
+    DEFAULT_DICTIONARY_FACTORY._get_dictionary.cache_clear()
+
+
 def _entries(dictionary: Mapping[str, str]) -> Iterator[tuple[bytes, bytes]]:
     # The bytes store behind simplemma's mapping is ~20x faster to scan than its decoding view.
     store = getattr(dictionary, "_dict", None)
