@@ -59,6 +59,11 @@ class OutboxDispatcher:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.25) -> None:
+        # Leases held under our id belong to a previous life of this instance (a crash or a
+        # kill): take them back now instead of waiting for them to expire.
+        released = await asyncio.to_thread(self._release_own_leases)
+        if released:
+            log.warning("took back %d deliveries leased before a restart", released)
         while not stop.is_set():
             try:
                 delivered = await self.deliver_once()
@@ -72,6 +77,10 @@ class OutboxDispatcher:
             await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()
+
+    def _release_own_leases(self) -> int:
+        with self.db.transaction() as session:
+            return repo.release_leases(session, worker=self.worker_id)
 
     async def deliver_once(self) -> int:
         """One pass: lease a batch and deliver it; returns how many items were attempted."""

@@ -213,6 +213,16 @@ def due_tickets(session: Session, *, now: datetime, limit: int) -> list[Ticket]:
     return list(session.exec(query))
 
 
+def release_leases(session: Session, *, worker: str) -> int:
+    """Free the pending items leased by `worker`; returns how many."""
+    result = session.exec(
+        update(OutboxItem)
+        .where(OutboxItem.claimed_by == worker, OutboxItem.state == "pending")
+        .values(claimed_by=None, claimed_until=None)
+    )
+    return result.rowcount
+
+
 def has_later_pending(session: Session, item: OutboxItem) -> bool:
     query = select(OutboxItem.id).where(
         OutboxItem.ticket_id == item.ticket_id,

@@ -2,15 +2,19 @@
 
 import logging
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
+import aiohttp
 from fastapi import APIRouter, Request, Response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from adapters.slack import translate
-from bot.events import InboundFile
+from bot.events import Agent, AgentCommand, InboundFile
 
 if TYPE_CHECKING:
     from adapters.slack.client import SlackAdapter
@@ -43,15 +47,17 @@ def build_app(adapter: "SlackAdapter") -> AsyncApp:
         work = handle_message(adapter, body["event_id"], event, context.get("bot_user_id"))
         await adapter.settle(work)
 
-    @app.action(re.compile(r"^pomoc_(claim|resolve|critical)$"))
+    @app.action(re.compile("^(" + "|".join(translate.ACTIONS) + ")$"))
     async def on_button(ack: AsyncAck, body: dict, action: dict, respond: AsyncRespond) -> None:
         await ack()
-        await adapter.settle(handle_button(adapter, body, action, respond))
+        command = partial(translate.action_command, body, action)
+        await adapter.settle(run_command(adapter, body["user"]["id"], respond, command))
 
     @app.command("/pomoc")
     async def on_command(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:
         await ack()
-        await adapter.settle(handle_command(adapter, command, respond))
+        build = partial(translate.slash_command, command)
+        await adapter.settle(run_command(adapter, command["user_id"], respond, build))
 
     @app.message_shortcut(translate.REPLY_SHORTCUT)
     async def on_reply_shortcut(ack: AsyncAck, body: dict, respond: AsyncRespond) -> None:
@@ -63,39 +69,31 @@ def build_app(adapter: "SlackAdapter") -> AsyncApp:
 
 async def ephemeral(respond: AsyncRespond, text: str) -> None:
     """An answer only the agent who clicked or typed sees (through the response_url)."""
-    await respond(
-        text=translate.escape(text), response_type="ephemeral", replace_original=False
-    )
+    try:
+        await respond(
+            text=translate.escape(text), response_type="ephemeral", replace_original=False
+        )
+    except (aiohttp.ClientError, TimeoutError):  # the command is applied: no redelivery for it
+        log.warning("answering an agent through response_url failed", exc_info=True)
 
 
-async def handle_button(
-    adapter: "SlackAdapter", body: dict, action: dict, respond: AsyncRespond
+async def run_command(
+    adapter: "SlackAdapter",
+    user: str,
+    respond: AsyncRespond,
+    command: Callable[[Agent], AgentCommand],
 ) -> None:
-    user = body["user"]["id"]
+    """A button or `/pomoc`: applied by the desk, answered to the agent alone."""
     if not adapter.allowed(user):
         await ephemeral(respond, NOT_ALLOWED)
         return
-    reply = await adapter.deliver(
-        translate.action_command(body, action, await adapter.agent(user))
-    )
+    reply = await adapter.deliver(command(await adapter.agent(user)))
     if reply is not None:
         await ephemeral(respond, reply.text)
 
 
-async def handle_command(adapter: "SlackAdapter", command: dict, respond: AsyncRespond) -> None:
-    user = command["user_id"]
-    if not adapter.allowed(user):
-        await ephemeral(respond, NOT_ALLOWED)
-        return
-    reply = await adapter.deliver(translate.slash_command(command, await adapter.agent(user)))
-    if reply is not None:
-        await ephemeral(respond, reply.text)
-
-
-async def handle_reply_shortcut(
-    adapter: "SlackAdapter", body: dict, respond: AsyncRespond
-) -> None:
-    """"Send to the shop" on an agent's own thread message (a note in explicit relay mode)."""
+async def handle_reply_shortcut(adapter: "SlackAdapter", body: dict, respond: AsyncRespond) -> None:
+    """The shortcut that sends an agent's own thread message (a note, in explicit mode) on."""
     user = body["user"]["id"]
     message = body.get("message") or {}
     channel = body["channel"]["id"]
@@ -149,13 +147,17 @@ async def _posted(
     text = await adapter.plain_text(event.get("text") or "")
     files = await download_files(adapter, event.get("files") or [])
     reply = await adapter.deliver(translate.thread_message(event_id, event, agent, text, files))
-    if reply is not None:  # a command's answer: for agents only, never in the thread
+    if reply is None:
+        return
+    try:  # a command's answer: for agents only, never in the thread
         await adapter.client.chat_postEphemeral(
             channel=event["channel"],
             user=event["user"],
             thread_ts=event["thread_ts"],
             text=translate.escape(reply.text),
         )
+    except (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError):
+        log.warning("ephemeral answer to %s failed", event["user"], exc_info=True)
 
 
 async def _edited(
@@ -219,4 +221,3 @@ def events_router(bolt: AsyncApp) -> APIRouter:
 def socket_mode(bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
     """A websocket to Slack (apps.connections.open): no public URL needed."""
     return AsyncSocketModeHandler(bolt, app_token)
-

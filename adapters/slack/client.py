@@ -11,17 +11,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from fastapi import APIRouter
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import EventSink
 from adapters.slack import translate
 from adapters.slack.app import build_app, events_router, socket_mode
 from bot.config import SlackConfig
-from bot.errors import DeliveryError
+from bot.errors import ConfigError, DeliveryError
 from bot.events import Agent, CommandReply, InboundEvent, ThreadRef
 from bot.views import AttachmentView, MessageView, TicketView
 
@@ -41,6 +40,7 @@ PERMANENT_ERRORS = frozenset(
         "no_text",
         "too_many_attachments",
         "message_not_found",
+        "thread_not_found",  # the root message was deleted: the thread cannot come back
         "cant_update_message",
         "cant_delete_message",
         "edit_window_closed",
@@ -64,11 +64,14 @@ class ChannelLimiter:
     """At most one message per `interval` seconds per channel; callers wait their turn.
 
     The next slot is measured from when the previous call *finished*, so the gaps Slack sees
-    are never shorter than `interval`, whatever the network latency does.
+    are never shorter than `interval`, whatever the network latency does. A longer hold (after
+    a 429) is not waited out: the delivery goes back to the outbox with `retry_after`, so a
+    worker pass never outlives its lease.
     """
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, *, max_wait: float = 5.0) -> None:
         self.interval = interval
+        self.max_wait = max_wait
         self._locks: dict[str, asyncio.Lock] = {}
         self._ready_at: dict[str, float] = {}
 
@@ -77,6 +80,8 @@ class ChannelLimiter:
         lock = self._locks.setdefault(channel, asyncio.Lock())
         async with lock:
             wait = self._ready_at.get(channel, 0.0) - time.monotonic()
+            if wait > max(self.max_wait, self.interval):
+                raise DeliveryError(f"channel {channel} rate limited", retry_after=wait)
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
@@ -168,7 +173,7 @@ class SlackAdapter:
         self.on_event = on_event
         if self.config.mode == "socket":
             if not self.app_token:
-                raise DeliveryError("Socket Mode needs POMOC_SLACK_APP_TOKEN", permanent=True)
+                raise ConfigError("Slack in Socket Mode needs POMOC_SLACK_APP_TOKEN")
             self._socket = socket_mode(self.bolt, self.app_token)
             await self._socket.connect_async()
 
@@ -255,15 +260,17 @@ class SlackAdapter:
     ) -> None:
         if not files:
             return
-        uploads = [{"file": item.read(), "filename": item.filename} for item in files]
-        async with self.limiter.slot(channel):
-            try:
+        try:
+            uploads = [{"file": item.read(), "filename": item.filename} for item in files]
+            async with self.limiter.slot(channel):
                 await self.client.files_upload_v2(
                     file_uploads=uploads, channel=channel, thread_ts=thread_ts
                 )
-            except (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError, OSError):
-                # The message itself is delivered; the files stay reachable in the panel.
-                log.exception("uploading %d file(s) to %s failed", len(uploads), channel)
+        except (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError, OSError):
+            # The message itself is delivered; the files stay reachable in the panel.
+            log.exception("uploading %d file(s) to %s failed", len(files), channel)
+        except DeliveryError as error:  # the channel is held after a 429
+            log.warning("files for %s not uploaded: %s", channel, error)
 
     async def open_thread(
         self, *, channel: str, ticket: TicketView, key: str, retry: bool
@@ -280,6 +287,7 @@ class SlackAdapter:
         return ts, ts
 
     async def update_root(self, *, thread: ThreadRef, root_id: str, ticket: TicketView) -> None:
+        # chat.update has its own method tier, outside the per-channel posting budget.
         await self._api(
             lambda: self.client.chat_update(
                 channel=thread.channel,

@@ -1,4 +1,4 @@
-"""Pure Slack translation: views -> Block Kit, raw Slack payloads -> `bot.events`, mrkdwn -> text."""
+"""Pure Slack translation: views -> Block Kit, raw payloads -> `bot.events`, mrkdwn -> text."""
 
 # Everything that came from a shop (titles, bodies, names, links) is untrusted and escaped for
 # mrkdwn (`&`, `<`, `>`), so `<!channel>` or `<@U…>` typed by a shop never pings anyone.
@@ -81,7 +81,11 @@ def metadata_key(message: Mapping[str, Any]) -> str | None:
 def ticket_fallback(ticket: TicketView) -> str:
     """The notification text (and what screen readers read)."""
     mark = "🔴 " if ticket.is_critical else ""
-    return _cut(f"{mark}#{ticket.id} {escape(ticket.title)} ({escape(ticket.shop_name)})", 300)
+    # The on-call mention comes from the config, not from the shop; here it pages on phones too.
+    page = f"{ticket.mention} " if ticket.mention else ""
+    return page + _cut(
+        f"{mark}#{ticket.id} {escape(ticket.title)} ({escape(ticket.shop_name)})", 300
+    )
 
 
 def ticket_blocks(ticket: TicketView) -> list[dict]:

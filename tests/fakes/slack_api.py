@@ -2,13 +2,15 @@
 
 The real slack_sdk AsyncWebClient talks to it through `base_url` (keep the trailing slash).
 It stores messages per channel (ts, thread_ts, metadata, blocks), keeps every call in `calls`
-with a monotonic timestamp, and fails on demand (`fail(method, status=429, retry_after=2)`).
+with a monotonic timestamp, and fails on demand (`fail(method, status=429, retry_after=2)`;
+`apply=True` posts anyway and loses the answer).
 """
 
 import contextlib
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +34,8 @@ class Failure:
     status: int
     error: str
     retry_after: float | None = None
+    # The call takes effect but its answer is an error (a response lost after Slack posted).
+    apply: bool = False
 
 
 @dataclass
@@ -147,6 +151,8 @@ class FakeSlack:
         queued = self._failures.get(method)
         if queued:
             failure = queued.pop(0)
+            if failure.apply:
+                self._handlers()[method](params)
             headers = {}
             if failure.retry_after is not None:
                 headers["Retry-After"] = str(int(failure.retry_after))
@@ -155,7 +161,7 @@ class FakeSlack:
             )
         if channel in self.missing_channels:
             return web.json_response({"ok": False, "error": "channel_not_found"})
-        handler = getattr(self, "m_" + method.replace(".", "_"), None)
+        handler = self._handlers().get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         result = handler(params)
@@ -177,6 +183,22 @@ class FakeSlack:
         if data is None:
             return web.Response(status=404)
         return web.Response(body=data)
+
+    def _handlers(self) -> dict[str, Callable[[dict], dict]]:
+        return {
+            "auth.test": self.m_auth_test,
+            "apps.connections.open": self.m_apps_connections_open,
+            "chat.postMessage": self.m_chat_postMessage,
+            "chat.update": self.m_chat_update,
+            "chat.delete": self.m_chat_delete,
+            "chat.postEphemeral": self.m_chat_postEphemeral,
+            "chat.getPermalink": self.m_chat_getPermalink,
+            "users.info": self.m_users_info,
+            "conversations.history": self.m_conversations_history,
+            "conversations.replies": self.m_conversations_replies,
+            "files.getUploadURLExternal": self.m_files_getUploadURLExternal,
+            "files.completeUploadExternal": self.m_files_completeUploadExternal,
+        }
 
     # -- methods ----------------------------------------------------------------------------
 

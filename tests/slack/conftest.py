@@ -205,6 +205,27 @@ async def slash(
     return await send_form(http, form)
 
 
+async def reply_shortcut(
+    http: httpx.AsyncClient, fake: FakeSlack, message: dict, *, user: str = ANNA
+) -> httpx.Response:
+    """The "send to the shop" message shortcut, used on `message` (a thread reply event)."""
+    n = next(_ids)
+    payload = {
+        "type": "message_action",
+        "callback_id": "pomoc_reply",
+        "team": {"id": "T1"},
+        "user": {"id": user, "name": "anna"},
+        "channel": {"id": message["channel"], "name": "support"},
+        "token": "legacy",
+        "trigger_id": f"shortcut{n}",
+        "action_ts": f"{time.time():.6f}",
+        "message_ts": message["ts"],
+        "message": {k: v for k, v in message.items() if k != "channel"},
+        "response_url": f"{fake.url}respond/shortcut{n}",
+    }
+    return await send_form(http, "payload=" + quote(json.dumps(payload)))
+
+
 def reply_event(
     thread_ts: str, text: str, *, user: str = ANNA, channel: str = SUPPORT, **extra
 ) -> dict:

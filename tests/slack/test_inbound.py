@@ -1,5 +1,6 @@
 """Slack -> core: thread replies, edits, deletes, files, notes, relay modes, buttons, /pomoc."""
 
+import json
 import time
 
 from sqlmodel import select
@@ -18,6 +19,7 @@ from tests.slack.conftest import (
     panel_messages,
     reply_event,
     send_event,
+    signed_headers,
     slack_runtime,
     slash,
 )
@@ -237,8 +239,7 @@ async def test_pomoc_slash_command(runtime, http, shop_token, fake):
     assert await run(f"priority {ticket_id} critical") == f"Ticket #{ticket_id} priority: critical."
     assert "sent to the shop" in await run(f"article #{ticket_id} p24-crc")
     assert await run(f"resolve {ticket_id}") == f"Ticket #{ticket_id} resolved by Anna Nowak."
-    # (bot/desk.py says "reopend": a core typo, reported rather than pinned here)
-    assert (await run(f"reopen {ticket_id}")).startswith(f"Ticket #{ticket_id} reopen")
+    assert await run(f"reopen {ticket_id}") == f"Ticket #{ticket_id} reopened by Anna Nowak."
     assert await run("stats")
     assert (await run("bogus")).startswith("Commands:")
     assert "No ticket" in await run("claim 99999")
@@ -262,3 +263,10 @@ async def test_unknown_thread_is_ignored(runtime, http):
     assert response.status_code == 200
     with runtime.services.db.transaction() as session:
         assert session.exec(select(Message)).all() == []
+
+
+async def test_url_verification_challenge_is_answered(http):
+    body = json.dumps({"token": "legacy", "type": "url_verification", "challenge": "c-123"})
+    headers = signed_headers(body, content_type="application/json")
+    response = await http.post("/slack/events", content=body, headers=headers)
+    assert response.status_code == 200 and response.json() == {"challenge": "c-123"}

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.events import ThreadRef
 from bot.views import MessageView
-from storage.models import OutboxItem, Shop, ThreadLink
+from storage.models import MessageLink, OutboxItem, Shop, ThreadLink
 from tests.helpers import auth, png
 from tests.slack.conftest import SUPPORT, opened_thread, slack_runtime
 
@@ -244,3 +244,93 @@ async def test_enabled_slack_needs_its_secrets(database_url, tmp_path, clock, fa
         build_adapters(services)
     services.db.dispose()
     runtime.services.db.dispose()
+
+
+async def test_lost_answers_are_found_again_not_posted_twice(
+    runtime, http, shop_token, fake, clock
+):
+    # Slack posts the root, then the answer is lost: the retry finds the copy by its key.
+    fake.fail("chat.postMessage", status=500, error="internal_error", apply=True)
+    ticket = await http.post(
+        "/api/v1/tickets", headers=auth(shop_token), data={"title": "Zwroty", "body": "?"}
+    )
+    ticket_id = ticket.json()["id"]
+    await runtime.dispatcher.deliver_once()
+    assert len(fake.roots(SUPPORT)) == 1
+    clock.advance(minutes=20)
+    await runtime.dispatcher.deliver_once()
+    [root] = fake.roots(SUPPORT)
+    with runtime.services.db.transaction() as session:
+        link = session.exec(select(ThreadLink)).one()
+    assert link.thread_id == root["ts"]
+
+    # The same for a shop's follow-up in the thread.
+    fake.fail("chat.postMessage", status=500, error="internal_error", apply=True)
+    await http.post(
+        f"/api/v1/tickets/{ticket_id}/messages", headers=auth(shop_token), data={"body": "Halo?"}
+    )
+    await runtime.dispatcher.deliver_once()
+    clock.advance(minutes=20)
+    await runtime.dispatcher.deliver_once()
+    [reply] = fake.replies(SUPPORT, root["ts"])
+    assert fake.calls_of("conversations.replies")
+    with runtime.services.db.transaction() as session:
+        assert {item.state for item in session.exec(select(OutboxItem)).all()} == {"done"}
+        assert session.exec(select(MessageLink)).one().external_id == reply["ts"]
+
+
+async def test_critical_ticket_at_night_pages_on_call(database_url, tmp_path, clock, fake):
+    from datetime import UTC, datetime
+
+    from pomoc.cli import create_shop
+
+    clock.set(datetime(2026, 11, 28, 22, 0, tzinfo=UTC))  # Saturday night
+    runtime = slack_runtime(database_url, tmp_path, clock, fake, oncall="<!subteam^SONCALL>")
+    create_shop(runtime.services.config.database.url, "Sklep Ani")
+    with runtime.services.db.transaction() as session:
+        shop = session.get(Shop, 1)
+    runtime.services.tickets.open_ticket(shop=shop, title="Awaria płatności", body="<!here>")
+    await runtime.dispatcher.deliver_once()
+    [root] = fake.roots(SUPPORT)
+    assert root["text"].startswith("<!subteam^SONCALL> 🔴")
+    assert "<!subteam^SONCALL>" in str(root["blocks"])
+    assert "<!here>" not in fake.wire()
+    runtime.services.db.dispose()
+
+
+async def test_429_holds_the_channel_for_retry_after(runtime, fake):
+    import pytest
+
+    from bot.errors import DeliveryError
+
+    adapter = runtime.adapters["slack"]
+    root, _ = await adapter.open_thread(
+        channel=SUPPORT, ticket=_ticket_view(), key="k", retry=False
+    )
+    thread = ThreadRef("slack", SUPPORT, root)
+    message = MessageView(id=1, ticket_id=1, author="bot", author_name="", body="x")
+    fake.fail("chat.postMessage", status=429, error="ratelimited", retry_after=1)
+    with pytest.raises(DeliveryError) as failure:
+        await adapter.post(thread=thread, message=message, key="k1", retry=False)
+    assert failure.value.retry_after == 1.0 and not failure.value.permanent
+    await adapter.post(thread=thread, message=message, key="k1", retry=True)
+    _root, limited, posted = fake.calls_of("chat.postMessage")
+    assert posted.at - limited.at >= 1.0
+    assert len(fake.replies(SUPPORT, root)) == 1
+
+
+async def test_a_long_hold_goes_back_to_the_outbox_without_calling_slack(runtime, fake):
+    import pytest
+
+    from bot.config import SlackConfig
+    from bot.errors import DeliveryError
+
+    assert SlackConfig().interval == 1.0  # the default budget: one message a second
+    adapter = runtime.adapters["slack"]
+    adapter.limiter.hold(SUPPORT, 30)
+    thread = ThreadRef("slack", SUPPORT, "1.0")
+    message = MessageView(id=1, ticket_id=1, author="bot", author_name="", body="x")
+    with pytest.raises(DeliveryError) as failure:
+        await adapter.post(thread=thread, message=message, key="k", retry=False)
+    assert 29 < failure.value.retry_after <= 30
+    assert fake.calls_of("chat.postMessage") == []

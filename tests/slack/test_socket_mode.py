@@ -64,3 +64,13 @@ async def test_socket_mode_event_reaches_the_desk_and_is_acked(
             await adapter.stop()
             runtime.services.db.dispose()
     assert opened.auth == f"Bearer {APP_TOKEN}"
+
+
+async def test_socket_mode_serves_no_events_endpoint(database_url, tmp_path, clock, fake):
+    import httpx
+
+    runtime = slack_runtime(database_url, tmp_path, clock, fake, mode="socket")
+    transport = httpx.ASGITransport(app=runtime.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://pomoc") as http:
+        assert (await http.post("/slack/events", content="{}")).status_code == 404
+    runtime.services.db.dispose()

@@ -108,3 +108,38 @@ def test_metadata_round_trip():
     assert translate.metadata_key(message) == "k1"
     assert translate.metadata_key({"metadata": {"event_type": "other"}}) is None
     assert translate.metadata_key({}) is None
+
+
+def test_code_spans_lose_their_backticks():
+    assert translate.to_plain("użyj `CRC-123` i\n```\nlinia 1\n```") == "użyj CRC-123 i\nlinia 1"
+
+
+def test_slash_command_in_a_thread_uses_the_thread():
+    command = translate.slash_command(
+        {"text": "claim", "trigger_id": "t", "channel_id": "C1", "thread_ts": "1.0"}, ANNA
+    )
+    assert (command.thread, command.ticket_id) == (ThreadRef("slack", "C1", "1.0"), None)
+
+
+def test_reply_action_is_keyed_by_the_message():
+    message = {"user": "UANNA", "ts": "2.0", "thread_ts": "1.0", "text": "x"}
+    event = translate.reply_action("C1", message, ANNA, "x")
+    assert event.via_reply_action and event.thread == ThreadRef("slack", "C1", "1.0")
+    assert (event.event_id, event.message_id) == ("reply:C1:2.0", "2.0:reply")
+
+
+def test_the_app_manifest_matches_the_listeners():
+    from pathlib import Path
+
+    import yaml
+
+    manifest = yaml.safe_load((Path(translate.__file__).parent / "manifest.yaml").read_text())
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert shortcut["callback_id"] == translate.REPLY_SHORTCUT
+    assert manifest["features"]["slash_commands"][0]["command"] == "/pomoc"
+    urls = {
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        manifest["settings"]["interactivity"]["request_url"],
+        manifest["features"]["slash_commands"][0]["url"],
+    }
+    assert {url.rsplit("/", 2)[-2:] == ["slack", "events"] for url in urls} == {True}

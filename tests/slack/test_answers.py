@@ -1,0 +1,135 @@
+"""Answering Slack in time, redelivery after a failure, and the "send to the shop" shortcut."""
+
+import asyncio
+import time
+
+from storage import repositories as repo
+from storage.models import Ticket
+from tests.slack.conftest import (
+    BASIA,
+    opened_thread,
+    panel_messages,
+    reply_event,
+    reply_shortcut,
+    send_event,
+    slack_runtime,
+)
+
+
+def bodies(services, ticket_id: int) -> list[tuple[str, str]]:
+    with services.db.transaction() as session:
+        messages = repo.ticket_messages(session, ticket_id, include_notes=True)
+        return [(m.author, m.body) for m in messages]
+
+
+async def eventually(check, *, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_slow_work_is_answered_in_time_and_finishes_after(runtime, http, shop_token):
+    ticket_id, ts = await opened_thread(runtime, http, shop_token)
+    adapter = runtime.adapters["slack"]
+    adapter.ack_within = 0.1
+    gate = asyncio.Event()
+
+    async def slow_desk(event):
+        await gate.wait()  # e.g. a large file download or a busy database
+        return await runtime.services.desk.handle(event)
+
+    adapter.on_event = slow_desk
+    started = time.monotonic()
+    response = await send_event(http, reply_event(ts, "Zaraz sprawdzę"))
+    assert response.status_code == 200
+    assert time.monotonic() - started < 1.0
+    assert ("agent", "Zaraz sprawdzę") not in bodies(runtime.services, ticket_id)
+
+    gate.set()
+    await eventually(lambda: ("agent", "Zaraz sprawdzę") in bodies(runtime.services, ticket_id))
+
+
+async def test_a_failure_in_time_makes_slack_redeliver_and_applies_once(runtime, http, shop_token):
+    ticket_id, ts = await opened_thread(runtime, http, shop_token)
+    adapter = runtime.adapters["slack"]
+    real = adapter.on_event
+    failures = [RuntimeError("database went away")]
+
+    async def flaky_desk(event):
+        if failures:
+            raise failures.pop()
+        return await real(event)
+
+    adapter.on_event = flaky_desk
+    event = reply_event(ts, "Poprawione")
+    first = await send_event(http, event, event_id="EvFLAKY")
+    assert first.status_code == 500  # Slack retries what was not answered with 2xx
+    retry_headers = {"x-slack-retry-num": "1", "x-slack-retry-reason": "http_error"}
+    second = await send_event(http, event, event_id="EvFLAKY", headers=retry_headers)
+    third = await send_event(
+        http, event, event_id="EvFLAKY", headers={**retry_headers, "x-slack-retry-num": "2"}
+    )
+    assert (second.status_code, third.status_code) == (200, 200)
+    assert bodies(runtime.services, ticket_id).count(("agent", "Poprawione")) == 1
+
+
+async def test_reply_shortcut_sends_a_note_to_the_shop_once(
+    database_url, tmp_path, clock, fake, shop_token_factory
+):
+    runtime = slack_runtime(database_url, tmp_path, clock, fake, relay_mode="explicit")
+    await runtime.adapters["slack"].start(runtime.services.desk.handle)
+    try:
+        async with shop_token_factory(runtime) as (http, token):
+            ticket_id, ts = await opened_thread(runtime, http, token)
+            draft = reply_event(ts, "Dzień dobry, *klucz CRC* jest w ustawieniach")
+            await send_event(http, draft)
+            shop_sees = [m["body"] for m in await panel_messages(http, token, ticket_id)]
+            assert not any("klucz CRC" in body for body in shop_sees)
+
+            assert (await reply_shortcut(http, fake, draft)).status_code == 200
+            assert fake.responses[-1]["text"] == "Wysłano do sklepu."
+            assert fake.responses[-1]["response_type"] == "ephemeral"
+            await reply_shortcut(http, fake, draft)  # a second click changes nothing
+            shop_sees = [m["body"] for m in await panel_messages(http, token, ticket_id)]
+            assert shop_sees.count("Dzień dobry, klucz CRC jest w ustawieniach") == 1
+            assert ("note", "Dzień dobry, klucz CRC jest w ustawieniach") in bodies(
+                runtime.services, ticket_id
+            )
+
+            # Only one's own message, and only thread replies.
+            basia = reply_event(ts, "moja notatka", user=BASIA)
+            await send_event(http, basia)
+            await reply_shortcut(http, fake, basia)
+            assert "swoją wiadomość" in fake.responses[-1]["text"]
+            root = {**draft, "ts": ts, "thread_ts": ts}
+            await reply_shortcut(http, fake, root)
+            assert "swoją wiadomość" in fake.responses[-1]["text"]
+            shop_sees = [m["body"] for m in await panel_messages(http, token, ticket_id)]
+            assert "moja notatka" not in shop_sees
+    finally:
+        await runtime.adapters["slack"].stop()
+        runtime.services.db.dispose()
+
+
+async def test_reply_shortcut_is_refused_where_everything_is_relayed(
+    runtime, http, shop_token, fake
+):
+    ticket_id, ts = await opened_thread(runtime, http, shop_token)
+    message = reply_event(ts, "Już poprawione")
+    await send_event(http, message)
+    await reply_shortcut(http, fake, message)
+    assert "i tak trafia do sklepu" in fake.responses[-1]["text"]
+    shop_sees = [m["body"] for m in await panel_messages(http, shop_token, ticket_id)]
+    assert shop_sees.count("Już poprawione") == 1
+
+
+async def test_a_lost_ephemeral_answer_does_not_undo_or_repeat_the_command(
+    runtime, http, shop_token, fake
+):
+    ticket_id, ts = await opened_thread(runtime, http, shop_token)
+    fake.fail("chat.postEphemeral", status=500, error="internal_error")
+    response = await send_event(http, reply_event(ts, "!claim"))
+    assert response.status_code == 200  # no redelivery: the claim is applied
+    with runtime.services.db.transaction() as session:
+        assert session.get(Ticket, ticket_id).assignee == "Anna Nowak"
