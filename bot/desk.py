@@ -21,7 +21,7 @@ from bot.events import (
     ThreadMessageEdited,
 )
 from bot.lifecycle import Action, allowed_actions
-from bot.ticketing import Context, add_message, enqueue_root_update, transition
+from bot.ticketing import Context, add_message, bot_says, enqueue_root_update, transition
 from bot.uploads import check_files
 from storage import repositories as repo
 from storage.db import Database
@@ -239,17 +239,8 @@ class AgentDesk:
             action = Action.RESOLVE if name == "resolve" else Action.REOPEN
             transition(session, ticket, action, actor=actor, now=now)
             body = texts.RESOLVED if name == "resolve" else texts.REOPENED
-            add_message(
-                session,
-                ticket,
-                author="bot",
-                body=body,
-                now=now,
-                ctx=self.ctx,
-                source="system",
-                extra={"kind": "resolved" if name == "resolve" else "reopened"},
-            )
             done = "resolved" if name == "resolve" else "reopened"
+            bot_says(session, ticket, body, kind=done, now=now, ctx=self.ctx)
             reply = f"Ticket #{ticket.id} {done} by {command.agent.display_name}."
         elif name == "priority":
             if not args or args[0].lower() not in ("critical", "normal"):
@@ -265,15 +256,14 @@ class AgentDesk:
             article = self.ctx.triager.article(args[0]) if args else None
             if article is None:
                 return CommandReply("Usage: article <id> (an id from the help center)", ok=False)
-            add_message(
+            bot_says(
                 session,
                 ticket,
-                author="bot",
-                body=texts.ARTICLE.format(title=article.title, url=article.url),
+                texts.ARTICLE.format(title=article.title, url=article.url),
+                kind="article",
                 now=now,
                 ctx=self.ctx,
-                source="system",
-                extra={"kind": "article", "article": article.article_id},
+                article=article.article_id,
             )
             reply = f"Article {article.article_id} sent to the shop."
         ticket.updated_at = now

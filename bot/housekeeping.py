@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from bot import texts
 from bot.config import RetentionConfig
 from bot.lifecycle import Action, Status
-from bot.ticketing import Context, add_message, enqueue_root_update, transition
+from bot.ticketing import Context, bot_says, enqueue_root_update, transition
 from storage import repositories as repo
 from storage.db import Database
 
@@ -68,15 +68,13 @@ class Housekeeper:
                 )
                 for ticket in batch:
                     transition(session, ticket, Action.RESOLVE, actor=SYSTEM, now=now, auto=True)
-                    add_message(
+                    bot_says(
                         session,
                         ticket,
-                        author="bot",
-                        body=texts.AUTO_RESOLVED.format(days=days),
+                        texts.AUTO_RESOLVED.format(days=days),
+                        kind="auto_resolved",
                         now=now,
                         ctx=self.ctx,
-                        source="system",
-                        extra={"kind": "auto_resolved"},
                     )
                     enqueue_root_update(session, ticket, ctx=self.ctx, now=now)
             done += len(batch)

@@ -12,6 +12,7 @@ from bot.lifecycle import Action, Status
 from bot.ticketing import (
     Context,
     add_message,
+    bot_says,
     enqueue_post,
     enqueue_root_update,
     escalate,
@@ -108,15 +109,14 @@ class TicketService:
     def _first_step(self, session: Session, ticket: Ticket, *, now: datetime, actor: str) -> None:
         suggestions = ticket.triage.get("suggestions") or []
         if suggestions:
-            add_message(
+            bot_says(
                 session,
                 ticket,
-                author="bot",
-                body=texts.SUGGESTIONS_INTRO,
+                texts.SUGGESTIONS_INTRO,
+                kind="suggestions",
                 now=now,
                 ctx=self.ctx,
-                source="system",
-                extra={"kind": "suggestions", "suggestions": suggestions},
+                suggestions=suggestions,
             )
         window = self.ctx.config.triage.deflection_window_minutes
         if ticket.priority == "critical":
@@ -131,16 +131,7 @@ class TicketService:
         escalate(session, ticket, actor=actor, now=now, ctx=self.ctx)
         off_hours = not self.ctx.hours.is_open(now)
         text = texts.CRITICAL_OFF_HOURS if off_hours else texts.ESCALATED
-        add_message(
-            session,
-            ticket,
-            author="bot",
-            body=text,
-            now=now,
-            ctx=self.ctx,
-            source="system",
-            extra={"kind": "escalated"},
-        )
+        bot_says(session, ticket, text, kind="escalated", now=now, ctx=self.ctx)
 
     def _escalate_or_queue(
         self, session: Session, ticket: Ticket, *, now: datetime, actor: str
@@ -152,15 +143,14 @@ class TicketService:
         transition(session, ticket, Action.QUEUE, actor=actor, now=now, until=opening.isoformat())
         ticket.due_at = opening
         when = self.ctx.hours.describe_opening(opening, now)
-        add_message(
+        bot_says(
             session,
             ticket,
-            author="bot",
-            body=texts.QUEUED.format(when=when),
+            texts.QUEUED.format(when=when),
+            kind="queued",
             now=now,
             ctx=self.ctx,
-            source="system",
-            extra={"kind": "queued", "until": str(opening)},
+            until=str(opening),
         )
 
     def add_shop_message(
@@ -200,16 +190,7 @@ class TicketService:
             if helped:
                 transition(session, ticket, Action.RESOLVE, actor=actor, now=now, deflected=True)
                 ticket.deflected = True
-                add_message(
-                    session,
-                    ticket,
-                    author="bot",
-                    body=texts.DEFLECTED,
-                    now=now,
-                    ctx=self.ctx,
-                    source="system",
-                    extra={"kind": "deflected"},
-                )
+                bot_says(session, ticket, texts.DEFLECTED, kind="deflected", now=now, ctx=self.ctx)
                 ticket.unread = False
             else:
                 self._escalate_or_queue(session, ticket, now=now, actor=actor)

@@ -109,6 +109,29 @@ def add_message(
     return message
 
 
+def bot_says(
+    session: Session,
+    ticket: Ticket,
+    body: str,
+    *,
+    kind: str,
+    now: datetime,
+    ctx: Context,
+    **extra: object,
+) -> Message:
+    """A message from Pomoc itself to the shop: suggestions, the queue notice, status changes."""
+    return add_message(
+        session,
+        ticket,
+        author="bot",
+        body=body,
+        now=now,
+        ctx=ctx,
+        source="system",
+        extra={"kind": kind, **extra},
+    )
+
+
 def chat_target(session: Session, ticket: Ticket, config: Config) -> tuple[str, str] | None:
     """(platform, channel) of the ticket's thread, or None when it is not in any chat."""
     if ticket.escalated_at is None:
