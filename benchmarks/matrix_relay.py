@@ -7,6 +7,7 @@ second plain nio client receives it. Both are measured interleaved in the same r
 
 # Run: POMOC_SYNAPSE_PYTHON=.venv-synapse/bin/python .venv/bin/python benchmarks/matrix_relay.py
 
+import argparse
 import asyncio
 import statistics
 import sys
@@ -31,7 +32,6 @@ from storage.models import Shop  # noqa: E402
 from tests.fakes.clock import FakeClock  # noqa: E402  (a fixed time inside support hours)
 from tests.fakes.triage import KeywordTriager  # noqa: E402
 
-N = 50
 PASSWORD = "bench-password-1"
 
 
@@ -50,23 +50,23 @@ async def logged_in(hs: Homeserver, localpart: str) -> AsyncClient:
     return client
 
 
-async def bench(work: Path) -> None:
+async def bench(work: Path, n: int) -> None:
     hs = Homeserver(work / "synapse", free_port())
     say("starting Synapse")
     await asyncio.to_thread(hs.start)
     try:
-        await run(hs, work)
+        await run(hs, work, n)
     finally:
         await asyncio.to_thread(hs.stop)
 
 
-async def run(hs: Homeserver, work: Path) -> None:
+async def run(hs: Homeserver, work: Path, n: int) -> None:
     bot_id, bot_token = await asyncio.to_thread(hs.register, "pomoc", PASSWORD)
     agent_id, _ = await asyncio.to_thread(hs.register, "anna", PASSWORD)
     observer = await logged_in(hs, "observer")
-    creator = await logged_in(hs, "pomoc")
-    room = (await creator.room_create(name="Wsparcie", invite=[agent_id, observer.user_id])).room_id
-    await creator.close()
+    room = await asyncio.to_thread(
+        hs.create_room, bot_token, name="Wsparcie", invite=[agent_id, observer.user_id]
+    )
     agent = MatrixAgent(hs.url, agent_id)
     await agent.login(PASSWORD)
     await agent.client.join(room)
@@ -127,7 +127,7 @@ async def run(hs: Homeserver, work: Path) -> None:
 
     relay, bare = [], []
     try:
-        for i in range(N):
+        for i in range(n):
             text = f"relay {i}"
             started = time.perf_counter()
             await agent.reply(room, link.thread_id, text)
@@ -145,9 +145,9 @@ async def run(hs: Homeserver, work: Path) -> None:
                 while text not in received:
                     await asyncio.sleep(0.001)
             bare.append(received[text] - started)
-            if (i + 1) % 10 == 0:
+            if (i + 1) % max(1, n // 10) == 0:
                 say(
-                    f"{i + 1}/{N}: relay median {statistics.median(relay) * 1000:.1f} ms, "
+                    f"{i + 1}/{n}: relay median {statistics.median(relay) * 1000:.1f} ms, "
                     f"bare median {statistics.median(bare) * 1000:.1f} ms"
                 )
             await asyncio.sleep(0.02)
@@ -167,12 +167,15 @@ async def run(hs: Homeserver, work: Path) -> None:
     ratio_median = statistics.median(relay) / statistics.median(bare)
     ratio_p95 = percentile(relay, 95) / percentile(bare, 95)
     print(f"ratio relay/bare: median {ratio_median:.2f}x   p95 {ratio_p95:.2f}x")
-    print(f"messages in Pomoc's DB: {relayed}/{N} (each exactly once: {relayed == N})")
+    print(f"messages in Pomoc's DB: {relayed}/{n} (each exactly once: {relayed == n})")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=200, help="messages per kind (default 200)")
+    n = parser.parse_args().n
     with tempfile.TemporaryDirectory(prefix="pomoc-bench-") as work:
-        asyncio.run(bench(Path(work)))
+        asyncio.run(bench(Path(work), n))
 
 
 if __name__ == "__main__":

@@ -94,7 +94,9 @@ class MatrixConfig(Section):
     homeserver: str = "http://127.0.0.1:8008"
     user_id: str = "@pomoc:localhost"
     device_id: str = "POMOC"
-    # Matrix ids allowed to act; members of `agent_rooms` are allowed too.
+    # Matrix ids allowed to act; members of `agent_rooms` are allowed too. With neither set,
+    # members of the configured rooms (departments, managers) act. Invites are accepted to
+    # configured rooms and from allowed agents only.
     agents: tuple[str, ...] = ()
     agent_rooms: tuple[str, ...] = ()
     oncall: str = ""  # e.g. "@dyzurny:example.org"

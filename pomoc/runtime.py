@@ -85,6 +85,10 @@ def build_adapters(services: Services) -> dict[str, ChatAdapter]:
     if services.config.matrix.enabled:
         from adapters.matrix.client import MatrixAdapter
 
+        if not (services.secrets.matrix_access_token or services.secrets.matrix_password):
+            raise ConfigError(
+                "matrix.enabled needs POMOC_MATRIX_ACCESS_TOKEN or POMOC_MATRIX_PASSWORD"
+            )
         adapters["matrix"] = MatrixAdapter(
             config=services.config,
             secrets=services.secrets,

@@ -1,1 +1,1 @@
-"""The Matrix adapter: `translate` (pure) and `client` (matrix-nio I/O)."""
+"""The Matrix adapter: `translate` (pure), `client` (lifecycle, sends) and `sync` (inbound)."""

@@ -9,6 +9,7 @@ import html
 
 from bot.events import (
     Agent,
+    AgentCommand,
     CommandReply,
     InboundEvent,
     InboundFile,
@@ -158,7 +159,8 @@ def notice_content(text: str, root_id: str | None = None) -> dict:
     return content
 
 
-def command_reply_content(reply: CommandReply, root_id: str) -> dict:
+def command_reply_content(reply: CommandReply, root_id: str | None) -> dict:
+    """The core's answer to an agent: in the thread, or in the room for a room command."""
     return notice_content(reply.text if reply.ok else f"⚠️ {reply.text}", root_id)
 
 
@@ -193,8 +195,20 @@ def redacted_event(raw: dict) -> str | None:
     return raw.get("redacts") or (raw.get("content") or {}).get("redacts")
 
 
-def is_relevant(raw: dict) -> bool:
-    """Worth resolving the sender for: a message, an edit or a redaction."""
+def command_outside_thread(raw: dict, command_prefix: str) -> bool:
+    """A `!stats`-like line written in the room itself rather than in a ticket's thread."""
+    content = raw.get("content") or {}
+    body = content.get("body")
+    if thread_root(raw) is not None or content.get("msgtype") != "m.text":
+        return False
+    if not isinstance(body, str) or "m.relates_to" in content:
+        return False
+    rest = body.strip()[len(command_prefix) :]
+    return body.strip().startswith(command_prefix) and rest[:1].isalpha()
+
+
+def is_relevant(raw: dict, *, command_prefix: str) -> bool:
+    """Worth resolving the sender for: a thread message, an edit, a redaction or a command."""
     if raw.get("type") == "m.room.redaction":
         return redacted_event(raw) is not None
     if raw.get("type") != "m.room.message":
@@ -202,6 +216,8 @@ def is_relevant(raw: dict) -> bool:
     content = raw.get("content") or {}
     if replaced_event(raw) is not None:
         return isinstance((content.get("m.new_content") or {}).get("body"), str)
+    if command_outside_thread(raw, command_prefix):
+        return True
     msgtype = content.get("msgtype")
     return thread_root(raw) is not None and (msgtype in TEXT_TYPES or msgtype in FILE_TYPES)
 
@@ -242,7 +258,12 @@ def message_text(raw: dict) -> str:
 
 
 def to_event(
-    room_id: str, raw: dict, agent: Agent, files: tuple[InboundFile, ...] = ()
+    room_id: str,
+    raw: dict,
+    agent: Agent,
+    files: tuple[InboundFile, ...] = (),
+    *,
+    command_prefix: str,
 ) -> InboundEvent | None:
     """A raw Matrix event from an allowed agent -> a core event (None: not for the core)."""
     event_id = raw.get("event_id")
@@ -263,6 +284,11 @@ def to_event(
             return None
         return ThreadMessageEdited(
             event_id=event_id, platform=PLATFORM, message_id=target, agent=agent, text=body
+        )
+    if command_outside_thread(raw, command_prefix):
+        name, *args = content["body"].strip()[len(command_prefix) :].split()
+        return AgentCommand(
+            event_id=event_id, platform=PLATFORM, agent=agent, name=name.lower(), args=tuple(args)
         )
     root = thread_root(raw)
     msgtype = content.get("msgtype")

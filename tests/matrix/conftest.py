@@ -10,9 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from nio import (
-    AsyncClient,
     JoinResponse,
-    RoomCreateResponse,
     RoomMessageMedia,
     RoomMessageNotice,
 )
@@ -134,9 +132,9 @@ async def _true(value: bool) -> bool:
 
 
 async def _member(hs: Homeserver, localpart: str, display_name: str) -> MatrixAgent:
-    user_id, _token = await asyncio.to_thread(hs.register, localpart, PASSWORD)
+    user_id, token = await asyncio.to_thread(hs.register, localpart, PASSWORD)
     agent = MatrixAgent(hs.url, user_id)
-    await agent.login(PASSWORD)
+    agent.client.access_token, agent.client.user_id = token, user_id
     await agent.client.set_displayname(display_name)
     return agent
 
@@ -149,15 +147,10 @@ async def build_harness(
     anna = await _member(hs, f"anna{n}", "Anna z supportu")
     bartek = await _member(hs, f"bartek{n}", "Bartek")
     stranger = await _member(hs, f"obcy{n}", "Ktos Obcy")
-    creator = AsyncClient(hs.url, bot_id)
-    creator.access_token, creator.user_id = bot_token, bot_id
-    created = await creator.room_create(
-        name=f"Wsparcie {n}",
-        invite=[anna.client.user_id, bartek.client.user_id, stranger.client.user_id],
+    members = [anna.client.user_id, bartek.client.user_id, stranger.client.user_id]
+    room_id = await asyncio.to_thread(
+        hs.create_room, bot_token, name=f"Wsparcie {n}", invite=members
     )
-    assert isinstance(created, RoomCreateResponse), created
-    await creator.close()
-    room_id = created.room_id
     for member in (anna, bartek, stranger):
         assert isinstance(await member.client.join(room_id), JoinResponse)
         await member.start()

@@ -5,10 +5,10 @@ import io
 
 import httpx
 import pytest
+from nio import JoinedMembersResponse
 from sqlmodel import select
 
 from bot.errors import DeliveryError
-from pomoc.agent import thread_reply
 from storage.models import Message, OutboxItem, ThreadLink
 from tests.helpers import PNG_1X1, png
 from tests.matrix.conftest import eventually
@@ -117,18 +117,23 @@ async def test_commands_answer_in_the_thread_and_update_the_root(matrix):
     await anna.wait_for(lambda m: m.event_id != root.event_id and "Assignee: Anna" in m.body)
     await command("!priority critical", "priority: critical")
     await anna.wait_for(lambda m: "Priority: critical" in m.body and m.body.startswith("* "))
-    await command("!assign Bartek", "assigned to Bartek")
+    bartek = matrix.bartek.client.user_id
+    await command(f"!assign {bartek}", f"assigned to {bartek}")
+    await anna.wait_for(lambda m: f"Assignee: {bartek}" in m.body)
     await command("!article p24-crc", "Article p24-crc sent")
     await matrix.shop_sees(ticket_id, lambda m: "Przelewy24: klucz CRC" in m["body"])
     await command("!resolve", "resolved by Anna z supportu")
-    await command("!reopen", f"Ticket #{ticket_id} reopened")
+    # Waited for before reopening: a newer pending root update would supersede this one.
     resolved = await anna.wait_for(lambda m: "Status: resolved" in m.body)
+    await command("!reopen", f"Ticket #{ticket_id} reopened")
     after = anna.seen.index(resolved)
     await anna.wait_for(lambda m: "Status: open" in m.body and anna.seen.index(m) > after)
     await command("!frobnicate", "Commands:")
-    # The commands themselves never reach the shop.
+    # Neither the commands nor the answers to them (notices for agents) reach the shop.
     view = await matrix.shop_view(ticket_id)
     assert all(not m["body"].startswith("!") for m in view["messages"])
+    assert all("assigned to" not in m["body"] for m in view["messages"])
+    assert all("Commands:" not in m["body"] for m in view["messages"])
 
 
 async def test_stranger_is_ignored(matrix):
@@ -167,16 +172,69 @@ async def test_adapter_restart_relays_messages_sent_meanwhile_exactly_once(matri
     await processed(matrix, "Przed restartem")
 
     await matrix.adapter.stop()
-    await matrix.anna.reply(matrix.room_id, root.event_id, "W czasie przerwy 1")
-    await matrix.anna.reply(matrix.room_id, root.event_id, "W czasie przerwy 2")
+    # More messages than one sync returns per room: the gap must be backfilled.
+    matrix.adapter.timeline_limit = 2
+    during = [f"W czasie przerwy {n}" for n in range(5)]
+    for text in during:
+        await matrix.anna.reply(matrix.room_id, root.event_id, text)
+    await matrix.shop_writes(ticket_id, "Sklep pisze w czasie przerwy")
     await matrix.adapter.start(matrix.services.desk.handle)
 
-    await processed(matrix, "W czasie przerwy 2")
+    await processed(matrix, during[-1])
     await matrix.anna.reply(matrix.room_id, root.event_id, "Po restarcie")
     await processed(matrix, "Po restarcie")
     view = await matrix.shop_view(ticket_id)
     bodies = [m["body"] for m in view["messages"] if m["author"] == "agent"]
-    assert bodies == ["Przed restartem", "W czasie przerwy 1", "W czasie przerwy 2", "Po restarcie"]
+    assert bodies == ["Przed restartem", *during, "Po restarcie"]
+
+    async def follow_up_delivered() -> bool:
+        matrix.clock.advance(minutes=15)  # past the backoff of the failed attempts
+        matrix.runtime.dispatcher.kick()
+        return any("Sklep pisze w czasie przerwy" in m.body for m in matrix.anna.seen)
+
+    await eventually(follow_up_delivered)
+    await matrix.anna.reply(matrix.room_id, root.event_id, "Kontrolna")
+    await processed(matrix, "Kontrolna")  # a doubled post would have arrived by now
+    copies = [m for m in matrix.anna.seen if "Sklep pisze w czasie przerwy" in m.body]
+    assert len(copies) == 1 and copies[0].thread_root == root.event_id
+
+
+async def test_stats_in_the_room_answer_in_the_room(matrix):
+    await matrix.anna.client.room_send(
+        matrix.room_id, "m.room.message", {"msgtype": "m.text", "body": "!stats"}
+    )
+    answer = await matrix.anna.wait_for(
+        lambda m: m.sender == matrix.adapter.user_id and "Pomoc today" in m.body
+    )
+    assert answer.thread_root is None
+    content = await content_of(matrix, answer.event_id)
+    assert content["msgtype"] == "m.notice"
+    # A stranger's command gets no answer: Anna's next one is answered, the stranger's is not.
+    await matrix.stranger.client.room_send(
+        matrix.room_id, "m.room.message", {"msgtype": "m.text", "body": "!claim"}
+    )
+    await matrix.anna.client.room_send(
+        matrix.room_id, "m.room.message", {"msgtype": "m.text", "body": "!resolve"}
+    )
+    await matrix.anna.wait_for(lambda m: "No ticket here" in m.body)
+    answers = [m for m in matrix.anna.seen if m.sender == matrix.adapter.user_id]
+    assert [m.body for m in answers if "No ticket here" in m.body] == [
+        "⚠️ No ticket here: use the command in a ticket's thread."
+    ]
+
+
+async def test_only_invites_from_agents_are_accepted(matrix):
+    bot = matrix.adapter.user_id
+    strangers_room = (await matrix.stranger.client.room_create(name="Obcy", invite=[bot])).room_id
+    agents_room = (await matrix.anna.client.room_create(name="Zespol", invite=[bot])).room_id
+
+    await eventually(lambda: _is_member(matrix.anna, agents_room, bot))
+    # Answered in a later sync than both invites, so both have been decided by now.
+    await matrix.anna.client.room_send(
+        agents_room, "m.room.message", {"msgtype": "m.text", "body": "!help"}
+    )
+    await matrix.anna.wait_for(lambda m: m.room_id == agents_room and "Commands:" in m.body)
+    assert not await _is_member(matrix.stranger, strangers_room, bot)
 
 
 async def test_homeserver_outage_delays_threads_but_loses_and_duplicates_none(matrix):
@@ -211,10 +269,6 @@ async def test_homeserver_outage_delays_threads_but_loses_and_duplicates_none(ma
             if m.thread_root is None and m.body.startswith(f"🚨 #{ticket_id} ")
         ]
         assert len(roots) == 1, roots
-
-
-def test_thread_reply_helper_is_what_agents_send():
-    assert thread_reply("$root", "x")["m.relates_to"]["rel_type"] == "m.thread"
 
 
 async def test_same_key_is_one_event_and_rate_limits_become_retry_after(matrix):
@@ -260,3 +314,36 @@ async def test_files_travel_both_ways(matrix):
     await matrix.anna.client.room_send(matrix.room_id, "m.room.message", reply)
     seen = await matrix.shop_sees(ticket_id, lambda m: m["author"] == "agent")
     assert [a["filename"] for a in seen["attachments"]] == ["odp.png"]
+
+
+async def test_a_slow_room_does_not_hold_up_another(matrix):
+    ticket_id = await matrix.open_ticket("Wolna obsluga")
+    root = await matrix.root(ticket_id)
+    bot = matrix.adapter.user_id
+    other = (await matrix.anna.client.room_create(name="Zespol 2", invite=[bot])).room_id
+    release = asyncio.Event()
+
+    async def slow_in_the_ticket_room(event):
+        if getattr(event, "text", "") == "powoli":
+            await release.wait()
+        return await matrix.services.desk.handle(event)
+
+    await matrix.adapter.stop()
+    await matrix.adapter.start(slow_in_the_ticket_room)
+    await eventually(lambda: _is_member(matrix.anna, other, bot))
+    await matrix.anna.reply(matrix.room_id, root.event_id, "powoli")
+    await matrix.anna.client.room_send(
+        other, "m.room.message", {"msgtype": "m.text", "body": "!help"}
+    )
+    answer = await matrix.anna.wait_for(lambda m: m.room_id == other and "Commands:" in m.body)
+    assert answer.sender == bot
+    assert stored(matrix, body="powoli") == []  # still held, yet the sync went on
+    release.set()
+    await processed(matrix, "powoli")
+
+
+async def _is_member(asker, room_id: str, user_id: str) -> bool:
+    """Whether `user_id` has joined, as seen by `asker` (a member of the room)."""
+    response = await asker.client.joined_members(room_id)
+    assert isinstance(response, JoinedMembersResponse), response
+    return user_id in [member.user_id for member in response.members]

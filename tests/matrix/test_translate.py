@@ -6,6 +6,7 @@ from pathlib import Path
 from adapters.matrix import translate
 from adapters.matrix.client import transaction_id
 from bot.events import (
+    AgentCommand,
     CommandReply,
     InboundFile,
     ThreadMessage,
@@ -101,6 +102,7 @@ def test_thread_reply_becomes_a_thread_message():
             }
         ),
         ANNA,
+        command_prefix="!",
     )
     assert event == ThreadMessage(
         event_id="$e1",
@@ -112,9 +114,25 @@ def test_thread_reply_becomes_a_thread_message():
 
 
 def test_plain_room_messages_are_not_for_the_core():
-    message = raw({"msgtype": "m.text", "body": "hej"})
-    assert not translate.is_relevant(message)
-    assert translate.to_event("!room", message, ANNA) is None
+    message = raw({"msgtype": "m.text", "body": "hej !stats"})
+    assert not translate.is_relevant(message, command_prefix="!")
+    assert translate.to_event("!room", message, ANNA, command_prefix="!") is None
+
+
+def test_command_in_the_room_is_an_agent_command_without_a_thread():
+    message = raw({"msgtype": "m.text", "body": " !Stats week"})
+    assert translate.is_relevant(message, command_prefix="!")
+    assert translate.to_event("!room", message, ANNA, command_prefix="!") == AgentCommand(
+        event_id="$e1", platform="matrix", agent=ANNA, name="stats", args=("week",)
+    )
+    for body in ("!", "! stats", "!1"):
+        assert not translate.is_relevant(
+            raw({"msgtype": "m.text", "body": body}), command_prefix="!"
+        )
+    notice = raw({"msgtype": "m.notice", "body": "!stats"})  # bots answer with notices
+    assert not translate.is_relevant(notice, command_prefix="!")
+    reply = translate.command_reply_content(CommandReply("3 open"), None)
+    assert reply["msgtype"] == "m.notice" and "m.relates_to" not in reply
 
 
 def test_edit_and_redaction():
@@ -126,11 +144,11 @@ def test_edit_and_redaction():
             "m.relates_to": {"rel_type": "m.replace", "event_id": "$old"},
         }
     )
-    assert translate.to_event("!room", edit, ANNA) == ThreadMessageEdited(
+    assert translate.to_event("!room", edit, ANNA, command_prefix="!") == ThreadMessageEdited(
         event_id="$e1", platform="matrix", message_id="$old", agent=ANNA, text="nowe"
     )
     redaction = {"type": "m.room.redaction", "event_id": "$r", "content": {"redacts": "$old"}}
-    assert translate.to_event("!room", redaction, ANNA) == ThreadMessageDeleted(
+    assert translate.to_event("!room", redaction, ANNA, command_prefix="!") == ThreadMessageDeleted(
         event_id="$r", platform="matrix", message_id="$old", agent=ANNA
     )
 
@@ -147,7 +165,7 @@ def test_file_in_a_thread_carries_the_downloaded_file():
     )
     assert translate.media_of(image) == ("mxc://localhost/x", "zrzut.png", "image/png")
     file = InboundFile("zrzut.png", "image/png", b"png")
-    event = translate.to_event("!room", image, ANNA, (file,))
+    event = translate.to_event("!room", image, ANNA, (file,), command_prefix="!")
     assert event.files == (file,) and event.text == ""
 
 
@@ -163,7 +181,7 @@ def test_reply_fallback_is_stripped():
             },
         }
     )
-    assert translate.to_event("!room", message, ANNA).text == "nowe"
+    assert translate.to_event("!room", message, ANNA, command_prefix="!").text == "nowe"
 
 
 def test_transaction_ids_are_stable_per_key():
