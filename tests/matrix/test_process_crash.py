@@ -12,8 +12,11 @@ from pathlib import Path
 import httpx
 from nio import AsyncClient, RoomMessageNotice
 
+from adapters.matrix.sync import SYNC_KEY
 from pomoc.cli import create_shop
 from pomoc.homeserver import Homeserver
+from storage import repositories as repo
+from storage.db import Database
 from storage.migrate import upgrade
 from tests.helpers import auth
 from tests.matrix.conftest import PASSWORD, _member, eventually, free_port
@@ -29,6 +32,15 @@ def start_pomoc(config: Path, port: int, token: str, log: Path) -> subprocess.Po
         cwd=config.parent,
         env={**os.environ, "POMOC_MATRIX_ACCESS_TOKEN": token, "POMOC_SECRET_KEY": "t"},
     )
+
+
+def synced_once(database_url: str) -> bool:
+    db = Database(database_url)
+    try:
+        with db.transaction() as session:
+            return repo.get_sync_state(session, SYNC_KEY) is not None
+    finally:
+        db.dispose()
 
 
 async def healthy(url: str) -> bool:
@@ -71,6 +83,9 @@ async def test_sigkill_mid_burst_loses_and_doubles_nothing(
     http = httpx.AsyncClient(base_url=url, headers=shop, timeout=30)
     try:
         await eventually(lambda: healthy(url), timeout=90)
+        # Until its first sync, a brand-new bridge has no position in the room and would treat
+        # what follows as history; a deployment is that young only once.
+        await eventually(lambda: asyncio.to_thread(synced_once, database_url), timeout=30)
         # A critical ticket escalates at once, whatever the hour CI runs at.
         created = await http.post(
             "/api/v1/tickets",
