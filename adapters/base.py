@@ -38,9 +38,5 @@ class ChatAdapter(Protocol):
     async def post(self, *, thread: ThreadRef, message: MessageView, key: str, retry: bool) -> str:
         """Post into the thread; return the platform's message id."""
 
-    async def edit(self, *, thread: ThreadRef, message_id: str, message: MessageView) -> None: ...
-
-    async def delete(self, *, thread: ThreadRef, message_id: str) -> None: ...
-
     async def announce(self, *, channel: str, text: str, key: str, retry: bool) -> str:
         """Post a standalone message (SLA alert, digest) in a channel or room; return its id."""

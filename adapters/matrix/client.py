@@ -213,15 +213,5 @@ class MatrixAdapter:
         ids += await self._send_files(thread.channel, thread.thread_id, message.attachments, key)
         return ids[0]
 
-    async def edit(self, *, thread: ThreadRef, message_id: str, message: MessageView) -> None:
-        await self._send(thread.channel, translate.edit_content(message_id, message))
-
-    async def delete(self, *, thread: ThreadRef, message_id: str) -> None:
-        try:
-            response = await self._connected().room_redact(thread.channel, message_id)
-        except NETWORK_ERRORS as error:
-            raise DeliveryError(f"Matrix unreachable: {error!r}") from error
-        _raise_for(response, f"redact {message_id}")
-
     async def announce(self, *, channel: str, text: str, key: str, retry: bool) -> str:
         return await self._send(channel, translate.notice_content(text), key=key)

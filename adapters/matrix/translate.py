@@ -147,10 +147,6 @@ def message_content(message: MessageView, root_id: str | None = None) -> dict:
     return content
 
 
-def edit_content(target_id: str, message: MessageView) -> dict:
-    return replace_content(target_id, message_content(message))
-
-
 def notice_content(text: str, root_id: str | None = None) -> dict:
     """Text of ours (a command reply, an announcement): escaped like any other text."""
     content = _message("m.notice", [(plain(text), escape(text))])

@@ -310,19 +310,6 @@ class SlackAdapter:
         await self._upload(thread.channel, thread.thread_id, message.attachments)
         return ts
 
-    async def edit(self, *, thread: ThreadRef, message_id: str, message: MessageView) -> None:
-        await self._api(
-            lambda: self.client.chat_update(
-                channel=thread.channel,
-                ts=message_id,
-                text=translate.message_text(message),
-                blocks=translate.message_blocks(message),
-            )
-        )
-
-    async def delete(self, *, thread: ThreadRef, message_id: str) -> None:
-        await self._api(lambda: self.client.chat_delete(channel=thread.channel, ts=message_id))
-
     async def announce(self, *, channel: str, text: str, key: str, retry: bool) -> str:
         if retry and (ts := await self._find(channel, key)):
             return ts
