@@ -20,6 +20,7 @@ from bot.errors import DeliveryError
 from bot.events import ThreadRef
 from bot.snapshots import message_view, ticket_view
 from bot.ticketing import Context
+from bot.views import MessageView, TicketView
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Message, MessageLink, OutboxItem, ThreadLink, Ticket
@@ -128,7 +129,7 @@ class OutboxDispatcher:
             text = item.payload["text"]
             posted = await adapter.announce(channel=item.channel, text=text, key=key, retry=retry)
             return {"id": posted}
-        _ticket, thread, view = await asyncio.to_thread(self._load, item)
+        thread, view = await asyncio.to_thread(self._load, item)
         if operation == "open_thread":
             if thread is not None:  # delivered before a crash lost our "done": nothing to do
                 return {"thread_id": thread.thread_id, "root_id": "", "existing": True}
@@ -148,7 +149,7 @@ class OutboxDispatcher:
             return {"id": await adapter.post(thread=ref, message=view, key=key, retry=retry)}
         raise DeliveryError(f"unknown operation {operation}", permanent=True)
 
-    def _load(self, item: OutboxItem) -> tuple[Ticket, ThreadLink | None, object]:
+    def _load(self, item: OutboxItem) -> tuple[ThreadLink | None, TicketView | MessageView]:
         with self.db.transaction() as session:
             ticket = session.get(Ticket, item.ticket_id)
             if ticket is None:
@@ -158,8 +159,8 @@ class OutboxDispatcher:
                 message = session.get(Message, item.payload["message_id"])
                 if message is None:
                     raise DeliveryError("message is gone", permanent=True)
-                return ticket, thread, message_view(session, message, self.ctx)
-            return ticket, thread, ticket_view(session, ticket, self.ctx, platform=item.platform)
+                return thread, message_view(session, message, self.ctx)
+            return thread, ticket_view(session, ticket, self.ctx, platform=item.platform)
 
     def _superseded(self, item: OutboxItem) -> bool:
         """A later pending root update renders a state at least as fresh: skip this one."""

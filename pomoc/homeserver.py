@@ -194,10 +194,3 @@ enable_metrics: false
             timeout=30,
         )
         return response.raise_for_status().json()["room_id"]
-
-    def __enter__(self) -> "Homeserver":
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -42,7 +42,6 @@ PERMANENT_ERRORS = frozenset(
         "message_not_found",
         "thread_not_found",  # the root message was deleted: the thread cannot come back
         "cant_update_message",
-        "cant_delete_message",
         "edit_window_closed",
         "invalid_auth",
         "not_authed",
