@@ -113,8 +113,8 @@ async def run(hs: Homeserver, work: Path, n: int) -> None:
     create_shop(config.database.url, "Sklep Benchmarkowy")
     with services.db.transaction() as session:
         shop = session.get(Shop, 1)
-    ticket = services.tickets.open_ticket(shop=shop, title="Benchmark", body="Pomiar opoznien")
-    services.kick_outbox()
+    opened = services.tickets.open_ticket(shop=shop, title="Benchmark", body="Pomiar opoznien")
+    ticket = opened.ticket
     say("waiting for the ticket's thread")
     async with asyncio.timeout(30):
         while True:

@@ -3,9 +3,14 @@ one vs two instances, with a bare GET /healthz as the HTTP floor.
 
     .venv/bin/python -m benchmarks.panel_load --duration 5 --concurrency 16 --clients 1
 
+Every department routes to a Slack channel of a fake Slack Web API (in this process), as in
+production: each escalated ticket writes its outbox rows and wakes the delivery worker in the
+same runs that are timed. `--chat none` routes nowhere, which is the cost of intake alone.
+
 Per scenario and phase it prints requests/s, latency p50/p95/p99, errors, the server
-processes' CPU use and resident memory, and the client's CPU use: a client near 100% of a core
-is the bottleneck, so rerun with --clients 2 (several client processes) to check.
+processes' CPU use and resident memory, the client's CPU use, and how many Slack threads the
+workers delivered meanwhile (the fake paces nothing; Pomoc's own per-channel pacer does). A
+client near 100% of a core is the bottleneck: rerun with --clients 2 to check.
 """
 
 import argparse
@@ -16,6 +21,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -35,10 +41,19 @@ from benchmarks._common import (
     rss_mb,
     say,
 )
+from bot.triage.kb import DEPARTMENTS
+from tests.fakes.slack_api import FakeSlack
 
 PHASES = ("healthz", "create", "message", "list")
 SCENARIOS = ("sqlite-1", "pg-1", "pg-2")
 SHOPS = 20
+# A mix as triage sees it: an outage (critical, straight to chat), a configuration question
+# (articles suggested first) and a plain question (to chat in support hours, else queued).
+TICKETS = (
+    ("Awaria platnosci", "Klient nie moze zaplacic za zamowienie {n}, prosze o pomoc."),
+    ("Przelewy24 konfiguracja", "Jak ustawic klucz CRC w Przelewy24? Sklep {n}."),
+    ("Zmiana logo", "Chce podmienic logo w naglowku sklepu ({n}), gdzie to zrobic?"),
+)
 
 
 @dataclass
@@ -61,8 +76,8 @@ def request_for(phase: str, tokens: list[str], tickets: list[tuple[int, int]], n
     shop = random.randrange(len(tokens))
     headers = {"Authorization": f"Bearer {tokens[shop]}"}
     if phase == "create":
-        body = f"Klient nie moze zaplacic za zamowienie {n}, prosze o pomoc."
-        data = {"title": f"Problem {n}", "body": body}
+        title, body = TICKETS[n % len(TICKETS)]
+        data = {"title": title, "body": body.format(n=n)}
         return {"method": "POST", "url": "/api/v1/tickets", "headers": headers, "data": data}
     if phase == "message":
         shop, ticket = random.choice(tickets)
@@ -140,72 +155,64 @@ def run_phase(
     return total
 
 
-def write_config(folder: Path, database_url: str, instance: int) -> Path:
+def write_config(folder: Path, database_url: str, instance: int, slack_api: str | None) -> Path:
     path = folder / f"pomoc-{instance}.toml"
-    path.write_text(
+    text = (
         f'[server]\ninstance_id = "bench-{instance}"\n'
         f'[database]\nurl = "{database_url}"\n'
         f'[attachments]\ndirectory = "{folder / "files"}"\n'
         "[panel]\nmax_new_tickets_per_hour = 1000000000\n"
     )
+    if slack_api is not None:
+        text += f'[slack]\nenabled = true\napi_base_url = "{slack_api}"\n'
+        for name in DEPARTMENTS:
+            text += f'[departments.{name}]\nplatform = "slack"\nchannel = "C{name.upper()}"\n'
+    path.write_text(text)
     return path
 
 
-class NullTriager:
-    """Stands in while `bot.triage.build_triager` is missing from the tree: no suggestions."""
+class SlackInBackground:
+    """The fake Slack Web API on its own event loop thread, for the servers to deliver to."""
 
-    def assess(self, *, title: str, body: str):
-        from bot.triage import TriageResult
+    def __init__(self) -> None:
+        self.fake = FakeSlack()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
-        return TriageResult(
-            department="other", critical=False, suggestions=(), signals=(), confidence=0.0
-        )
+    def __enter__(self) -> "SlackInBackground":
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.fake.start(), self._loop).result(timeout=10)
+        return self
 
-    def article(self, article_id: str) -> None:
-        return None
+    def __exit__(self, *_exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
 
-
-def production_triager() -> bool:
-    try:
-        from bot.triage import build_triager  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def server_command() -> list[str]:
-    """`pomoc run` itself, or the same Runtime with the null triager if the real one is absent."""
-    if production_triager():
-        return [sys.executable, "-m", "pomoc", "run"]
-    return [sys.executable, "-m", "benchmarks.panel_load", "--serve"]
-
-
-def serve(config_path: Path, port: int) -> None:
-    """What `pomoc run` does, with the null triager injected."""
-    import logging
-
-    from bot.config import Secrets, load_config
-    from pomoc.runtime import Runtime, build_adapters, build_services
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    config = load_config(config_path)
-    services = build_services(config, Secrets.from_env(), triager=NullTriager())
-    runtime = Runtime(services=services, adapters=build_adapters(services))
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(runtime.serve(host="127.0.0.1", port=port))
+    def threads(self) -> int:
+        return sum(len(self.fake.roots(f"C{name.upper()}")) for name in DEPARTMENTS)
 
 
 @contextlib.contextmanager
-def servers(folder: Path, database_url: str, count: int) -> Iterator[list[tuple[str, int]]]:
+def servers(
+    folder: Path, database_url: str, count: int, slack_api: str | None = None
+) -> Iterator[list[tuple[str, int]]]:
     """`count` real `pomoc run` processes on one database; yields (base url, pid) pairs."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "POMOC_SECRET_KEY": "benchmark-only"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "POMOC_SECRET_KEY": "benchmark-only",
+        "POMOC_SLACK_BOT_TOKEN": "xoxb-benchmark",
+        "POMOC_SLACK_SIGNING_SECRET": "benchmark-signing-secret",
+    }
     processes = []
     try:
         for instance in range(count):
             port = free_port()
-            config = write_config(folder, database_url, instance)
+            config = write_config(folder, database_url, instance, slack_api)
             log = (folder / f"server-{instance}.log").open("w")
-            command = [*server_command(), "--config", str(config), "--port", str(port)]
+            command = [sys.executable, "-m", "pomoc", "run", "--config", str(config)]
+            command += ["--port", str(port)]
             process = subprocess.Popen(
                 command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT
             )
@@ -250,12 +257,14 @@ def run_scenario(name: str, args: argparse.Namespace) -> list[str]:
     with (
         tempfile.TemporaryDirectory() as tmp,
         scenario_database(name, Path(tmp), args.pg_url) as url,
+        contextlib.ExitStack() as stack,
     ):
         folder = Path(tmp)
         upgrade(url)
         tokens = [create_shop(url, f"Sklep {n}") for n in range(SHOPS)]
+        slack = stack.enter_context(SlackInBackground()) if args.chat == "slack" else None
         say(f"{name}: starting {instances} server(s)")
-        with servers(folder, url, instances) as running:
+        with servers(folder, url, instances, slack.fake.api_url if slack else None) as running:
             urls = [u for u, _ in running]
             pids = [pid for _, pid in running]
             tickets: list[tuple[int, int]] = []
@@ -291,6 +300,7 @@ def run_scenario(name: str, args: argparse.Namespace) -> list[str]:
                     f"  server CPU {'+'.join(f'{c:.0f}%' for c in server_cpu)}"
                     f"  RSS {'+'.join(f'{rss_mb(p):.0f}' for p in pids)} MB"
                     f"  client CPU {outcome.client_cpu / wall * 100:.0f}%"
+                    + (f"  Slack threads so far {slack.threads()}" if slack else "")
                 )
                 say(rows[-1])
     return rows
@@ -310,20 +320,19 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per phase (max 60)")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     parser.add_argument("--clients", type=int, default=1, help="client processes")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--config", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--chat",
+        choices=("slack", "none"),
+        default="slack",
+        help="where departments route: a fake Slack Web API, or no chat (intake alone)",
+    )
     args = parser.parse_args()
-    if args.serve:  # a server process started by this benchmark
-        serve(args.config, args.port)
-        return
     args.duration = min(args.duration, 60.0)
     rows = []
     for name in args.scenarios:
         rows += run_scenario(name, args)
-    triager = "production" if production_triager() else "null (build_triager not in tree)"
     print(
-        f"\npanel_load: triager {triager}, {args.duration:.0f}s per phase, "
+        f"\npanel_load: chat {args.chat}, {args.duration:.0f}s per phase, "
         f"concurrency {args.concurrency}, "
         f"{args.clients} client process(es), {os.cpu_count()} CPUs"
     )

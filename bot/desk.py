@@ -21,7 +21,14 @@ from bot.events import (
     ThreadMessageEdited,
 )
 from bot.lifecycle import Action, allowed_actions
-from bot.ticketing import Context, add_message, bot_says, enqueue_root_update, transition
+from bot.ticketing import (
+    Context,
+    add_message,
+    bot_says,
+    enqueue_root_update,
+    message_id,
+    transition,
+)
 from bot.uploads import check_files
 from storage import repositories as repo
 from storage.db import Database
@@ -108,7 +115,7 @@ class AgentDesk:
             ctx=self.ctx,
             source=event.thread.platform,
         )
-        self._link(session, message.id, event)
+        self._link(session, message, event)
         return None
 
     def _reply(
@@ -133,7 +140,7 @@ class AgentDesk:
             source=event.thread.platform,
             files=files,
         )
-        self._link(session, message.id, event)
+        self._link(session, message, event)
         enqueue_root_update(session, ticket, ctx=self.ctx, now=now)
         if refused:
             return CommandReply(
@@ -150,10 +157,10 @@ class AgentDesk:
                 refused.append(item.filename)
         return accepted, ", ".join(refused)
 
-    def _link(self, session: Session, message_id: int, event: ThreadMessage) -> None:
+    def _link(self, session: Session, message: Message, event: ThreadMessage) -> None:
         session.add(
             MessageLink(
-                message_id=message_id,
+                message_id=message_id(session, message),
                 platform=event.thread.platform,
                 channel=event.thread.channel,
                 external_id=event.message_id,

@@ -66,6 +66,8 @@ class OutboxDispatcher:
         if released:
             log.warning("took back %d deliveries leased before a restart", released)
         while not stop.is_set():
+            # Cleared before the pass: a commit that kicks during it gets a pass of its own.
+            self._wake.clear()
             try:
                 delivered = await self.deliver_once()
             except Exception:  # a database hiccup must not kill the worker
@@ -73,7 +75,6 @@ class OutboxDispatcher:
                 delivered = 0
             if delivered:
                 continue
-            self._wake.clear()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
             await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:

@@ -1,6 +1,6 @@
 """The shop-side service API and the time-driven steps: what the panel and the scheduler call."""
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -22,9 +22,18 @@ from bot.uploads import check_files
 from bot.validation import check_body, check_order_url, check_title
 from storage import repositories as repo
 from storage.db import Database
-from storage.models import Message, Shop, Ticket
+from storage.models import Attachment, Message, Shop, Ticket
 
 SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A ticket as its shop sees it: messages in order (no internal notes) and their files."""
+
+    ticket: Ticket
+    messages: list[Message]
+    attachments: list[Attachment]
 
 
 class TicketService:
@@ -42,8 +51,11 @@ class TicketService:
         body: str | None,
         order_url: str | None = None,
         files: list[InboundFile] = (),
-    ) -> Ticket:
-        """Validate, triage and store a new ticket, then suggest, queue or escalate it."""
+    ) -> Conversation:
+        """Validate, triage and store a new ticket, then suggest, queue or escalate it.
+
+        Returns everything the shop sees of it, built from what this transaction wrote, so
+        the caller need not read it back."""
         title = check_title(title)
         body = check_body(body)
         order_url = check_order_url(order_url)
@@ -81,9 +93,18 @@ class TicketService:
                 department=ticket.department,
                 priority=ticket.priority,
             )
-            self._shop_message(session, ticket, shop, body=body, files=checked, now=now)
-            self._first_step(session, ticket, now=now, actor=actor)
-        return ticket
+            first = self._shop_message(session, ticket, shop, body=body, files=checked, now=now)
+            replies = self._first_step(session, ticket, now=now, actor=actor)
+            # Only uploads need a read: their rows get ids at the flush above.
+            files = repo.message_attachments(session, [first.id]) if checked else []
+        return Conversation(ticket, [first, *replies], files)
+
+    def conversation(self, *, shop: Shop, ticket_id: int) -> Conversation:
+        with self.db.transaction() as session:
+            ticket = self._shop_ticket(session, shop, ticket_id)
+            messages = repo.ticket_messages(session, ticket.id, include_notes=False)
+            files = repo.message_attachments(session, [m.id for m in messages])
+        return Conversation(ticket, messages, files)
 
     def _shop_message(
         self, session: Session, ticket: Ticket, shop: Shop, *, body: str, files: list, now: datetime
@@ -103,47 +124,72 @@ class TicketService:
         """Refuse a flood of new tickets from one shop; counted in the database, so every
         instance sees the same number."""
         limit = self.ctx.config.panel.max_new_tickets_per_hour
-        if repo.tickets_created_since(session, shop.id, now - timedelta(hours=1)) >= limit:
+        hour_ago = now - timedelta(hours=1)
+        if repo.tickets_created_since(session, shop.id, hour_ago, cap=limit) >= limit:
             raise RateLimited(f"shop {shop.id}")
 
-    def _first_step(self, session: Session, ticket: Ticket, *, now: datetime, actor: str) -> None:
+    def _first_step(
+        self, session: Session, ticket: Ticket, *, now: datetime, actor: str
+    ) -> list[Message]:
+        """Suggest, escalate or queue a new ticket; returns the bot's messages to the shop."""
+        said = []
         suggestions = ticket.triage.get("suggestions") or []
         if suggestions:
-            bot_says(
-                session,
-                ticket,
-                texts.SUGGESTIONS_INTRO,
-                kind="suggestions",
-                now=now,
-                ctx=self.ctx,
-                suggestions=suggestions,
+            said.append(
+                bot_says(
+                    session,
+                    ticket,
+                    texts.SUGGESTIONS_INTRO,
+                    kind="suggestions",
+                    now=now,
+                    ctx=self.ctx,
+                    suggestions=suggestions,
+                )
             )
         window = self.ctx.config.triage.deflection_window_minutes
         if ticket.priority == "critical":
-            self._escalate_now(session, ticket, now=now, actor=actor)
+            said.append(self._escalate_now(session, ticket, now=now, actor=actor, just_opened=True))
         elif suggestions and window > 0:
             transition(session, ticket, Action.SUGGEST, actor=actor, now=now)
             ticket.due_at = now + timedelta(minutes=window)
         else:
-            self._escalate_or_queue(session, ticket, now=now, actor=actor)
+            said.append(
+                self._escalate_or_queue(session, ticket, now=now, actor=actor, just_opened=True)
+            )
+        return said
 
-    def _escalate_now(self, session: Session, ticket: Ticket, *, now: datetime, actor: str) -> None:
-        escalate(session, ticket, actor=actor, now=now, ctx=self.ctx)
+    def _escalate_now(
+        self,
+        session: Session,
+        ticket: Ticket,
+        *,
+        now: datetime,
+        actor: str,
+        just_opened: bool = False,
+    ) -> Message:
+        escalate(session, ticket, actor=actor, now=now, ctx=self.ctx, just_opened=just_opened)
         off_hours = not self.ctx.hours.is_open(now)
         text = texts.CRITICAL_OFF_HOURS if off_hours else texts.ESCALATED
-        bot_says(session, ticket, text, kind="escalated", now=now, ctx=self.ctx)
+        return bot_says(session, ticket, text, kind="escalated", now=now, ctx=self.ctx)
 
     def _escalate_or_queue(
-        self, session: Session, ticket: Ticket, *, now: datetime, actor: str
-    ) -> None:
+        self,
+        session: Session,
+        ticket: Ticket,
+        *,
+        now: datetime,
+        actor: str,
+        just_opened: bool = False,
+    ) -> Message:
         if self.ctx.hours.is_open(now):
-            self._escalate_now(session, ticket, now=now, actor=actor)
-            return
+            return self._escalate_now(
+                session, ticket, now=now, actor=actor, just_opened=just_opened
+            )
         opening = self.ctx.hours.next_opening(now)
         transition(session, ticket, Action.QUEUE, actor=actor, now=now, until=opening.isoformat())
         ticket.due_at = opening
         when = self.ctx.hours.describe_opening(opening, now)
-        bot_says(
+        return bot_says(
             session,
             ticket,
             texts.QUEUED.format(when=when),

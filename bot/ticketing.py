@@ -85,7 +85,8 @@ def add_message(
         created_at=now,
     )
     session.add(message)
-    session.flush()
+    if files:
+        session.flush()  # the attachments need the message's id; otherwise the commit assigns it
     for item in files:
         key, digest = ctx.files.save(item.data)
         session.add(
@@ -107,6 +108,13 @@ def add_message(
     ticket.updated_at = now
     session.add(ticket)
     return message
+
+
+def message_id(session: Session, message: Message) -> int:
+    """The message's row id, flushing first if the message is still pending."""
+    if message.id is None:
+        session.flush()
+    return message.id
 
 
 def bot_says(
@@ -132,6 +140,14 @@ def bot_says(
     )
 
 
+def department_target(ticket: Ticket, config: Config) -> tuple[str, str] | None:
+    """(platform, channel) the ticket's department routes to, or None for no chat."""
+    route = config.department(ticket.department)
+    if route.platform == "none" or not route.channel:
+        return None
+    return route.platform, route.channel
+
+
 def chat_target(session: Session, ticket: Ticket, config: Config) -> tuple[str, str] | None:
     """(platform, channel) of the ticket's thread, or None when it is not in any chat."""
     if ticket.escalated_at is None:
@@ -139,23 +155,19 @@ def chat_target(session: Session, ticket: Ticket, config: Config) -> tuple[str, 
     link = repo.thread_for_ticket(session, ticket.id)
     if link is not None:
         return link.platform, link.channel
-    route = config.department(ticket.department)
-    if route.platform == "none" or not route.channel:
-        return None
-    return route.platform, route.channel
+    return department_target(ticket, config)
 
 
 def _enqueue(
     session: Session,
     ticket: Ticket,
-    config: Config,
+    target: tuple[str, str] | None,
     *,
     operation: str,
     key: str,
     now: datetime,
     **payload: object,
 ) -> None:
-    target = chat_target(session, ticket, config)
     if target is None:
         return
     platform, channel = target
@@ -174,15 +186,30 @@ def _enqueue(
     )
 
 
-def escalate(session: Session, ticket: Ticket, *, actor: str, now: datetime, ctx: Context) -> None:
-    """Put the ticket in its department's chat: a thread, then each later shop message."""
+def escalate(
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: str,
+    now: datetime,
+    ctx: Context,
+    just_opened: bool = False,
+) -> None:
+    """Put the ticket in its department's chat: a thread, then each later shop message.
+
+    `just_opened`: the ticket was created in this transaction, so it has no follow-ups to
+    look up."""
     transition(session, ticket, Action.ESCALATE, actor=actor, now=now)
     first_escalation = ticket.escalated_at is None
     ticket.escalated_at = ticket.escalated_at or now
     ticket.due_at = None
     if not first_escalation:
         return
-    _enqueue(session, ticket, ctx.config, operation="open_thread", key=f"open:{ticket.id}", now=now)
+    # Never escalated before, so no thread exists yet: the department decides where it goes.
+    target = department_target(ticket, ctx.config)
+    _enqueue(session, ticket, target, operation="open_thread", key=f"open:{ticket.id}", now=now)
+    if target is None or just_opened:
+        return
     follow_ups = repo.ticket_messages(session, ticket.id, include_notes=False)[1:]
     for message in follow_ups:
         if message.author == "shop":
@@ -195,9 +222,9 @@ def enqueue_post(
     _enqueue(
         session,
         ticket,
-        ctx.config,
+        chat_target(session, ticket, ctx.config),
         operation="post",
-        key=f"post:{message.id}",
+        key=f"post:{message_id(session, message)}",
         now=now,
         message_id=message.id,
     )
@@ -209,7 +236,7 @@ def enqueue_root_update(session: Session, ticket: Ticket, *, ctx: Context, now: 
     _enqueue(
         session,
         ticket,
-        ctx.config,
+        chat_target(session, ticket, ctx.config),
         operation="update_root",
         key=f"root:{ticket.id}:{uuid.uuid4()}",
         now=now,

@@ -133,7 +133,7 @@ class Runtime:
             self.adapters,
             worker_id=self.services.config.server.instance_id,
         )
-        self.services.wake_outbox.append(self._kick_threadsafe)
+        self.services.db.on_outbox_commit(self._kick_threadsafe)
         self.metrics = CollectorRegistry()
         self.scheduler = self._scheduler()
         self.metrics.register(

@@ -1,6 +1,6 @@
 """Engine and transactions: SQLite (WAL) by default, PostgreSQL by URL."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,26 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+OUTBOX_WRITTEN = "pomoc.outbox_written"
+
+
+def note_outbox_write(session: Session) -> None:
+    """Mark the transaction as one that queued a delivery, so its commit wakes the worker."""
+    session.info[OUTBOX_WRITTEN] = True
+
+
 class Database:
     """Owns the engine; every unit of work is one `transaction()`."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._outbox_listeners: list[Callable[[], None]] = []
+
+    def on_outbox_commit(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every commit that queued a delivery (it wakes the worker, so
+        a reply goes out at once instead of at the worker's next poll)."""
+        self._outbox_listeners.append(listener)
 
     @property
     def is_postgres(self) -> bool:
@@ -53,6 +67,9 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+            if session.info.get(OUTBOX_WRITTEN):
+                for listener in self._outbox_listeners:
+                    listener()
 
     def dispose(self) -> None:
         self.engine.dispose()

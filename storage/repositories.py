@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, select
 
+from storage.db import note_outbox_write
 from storage.models import (
     Attachment,
     AuditEntry,
@@ -153,13 +154,17 @@ def set_sync_state(session: Session, key: str, value: str, now: datetime) -> Non
 def enqueue_once(session: Session, item: OutboxItem) -> bool:
     """Add an outbox item unless one with its key exists (a digest per day, an alert per
     breach); False when it was already there."""
-    return insert_unless_duplicate(session, item)
+    added = insert_unless_duplicate(session, item)
+    if added:
+        note_outbox_write(session)
+    return added
 
 
 def enqueue(session: Session, item: OutboxItem) -> None:
     """Add an outbox item. Keys are derived from new row ids or random, so a clash is a bug
     and fails the whole transaction rather than silently dropping a delivery."""
     session.add(item)
+    note_outbox_write(session)
 
 
 def claim_outbox(
@@ -233,9 +238,16 @@ def has_later_pending(session: Session, item: OutboxItem) -> bool:
     return session.exec(query.limit(1)).first() is not None
 
 
-def tickets_created_since(session: Session, shop_id: int, since: datetime) -> int:
-    query = select(func.count()).where(Ticket.shop_id == shop_id, Ticket.created_at >= since)
-    return int(session.exec(query).one())
+def tickets_created_since(session: Session, shop_id: int, since: datetime, *, cap: int) -> int:
+    """How many tickets the shop opened since `since`, counting no further than `cap`: the
+    rate check asks "at the limit yet?", and a busy shop must not make it slower."""
+    recent = (
+        select(Ticket.id)
+        .where(Ticket.shop_id == shop_id, Ticket.created_at >= since)
+        .limit(cap)
+        .subquery()
+    )
+    return int(session.exec(select(func.count()).select_from(recent)).one())
 
 
 # -- SLA, retention and reports (called by the scheduled jobs) ---------------------------------

@@ -25,7 +25,7 @@ from tests.helpers import ANNA, PNG_1X1, agent_reply
 def open_escalated(services, title="Szablon sklepu", body="Jak zmienic stopke?") -> Ticket:
     with services.db.transaction() as session:
         shop = session.get(Shop, 1) or _shop(services)
-    return services.tickets.open_ticket(shop=shop, title=title, body=body)
+    return services.tickets.open_ticket(shop=shop, title=title, body=body).ticket
 
 
 def _shop(services) -> Shop:

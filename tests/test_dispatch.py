@@ -21,7 +21,7 @@ def shop(services) -> Shop:
 
 
 def open_ticket(services, owner: Shop, title="Zmiana stopki", body="Gdzie to ustawic?"):
-    return services.tickets.open_ticket(shop=owner, title=title, body=body)
+    return services.tickets.open_ticket(shop=owner, title=title, body=body).ticket
 
 
 def outbox(services) -> list[OutboxItem]:

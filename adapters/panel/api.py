@@ -15,7 +15,7 @@ from adapters.panel.schemas import (
     TicketList,
     TicketOut,
     UnreadOut,
-    message_out,
+    detail_out,
     ticket_out,
 )
 from adapters.panel.services import Services
@@ -60,20 +60,7 @@ async def read_uploads(svc: Services, uploads: list[UploadFile]) -> list[Inbound
 
 
 def ticket_detail(svc: Services, shop: Shop, ticket_id: int) -> TicketDetail:
-    with svc.db.transaction() as session:
-        ticket = repo.shop_ticket(session, shop.id, ticket_id)
-        if ticket is None:
-            raise NotFound(f"ticket {ticket_id}")
-        messages = repo.ticket_messages(session, ticket.id, include_notes=False)
-        attachments = repo.message_attachments(session, [m.id for m in messages])
-    by_message: dict[int, list[Attachment]] = {}
-    for item in attachments:
-        by_message.setdefault(item.message_id, []).append(item)
-    return TicketDetail(
-        **ticket_out(ticket).model_dump(),
-        body=ticket.body,
-        messages=[message_out(m, by_message.get(m.id, [])) for m in messages],
-    )
+    return detail_out(svc.tickets.conversation(shop=shop, ticket_id=ticket_id))
 
 
 @router.post("/tickets", status_code=201, response_model=TicketDetail)
@@ -87,7 +74,7 @@ async def create_ticket(
 ) -> TicketDetail:
     """Open a ticket; it is triaged at once (suggestions, priority, department)."""
     uploads = await read_uploads(svc, list(files))
-    ticket = await run_in_threadpool(
+    conversation = await run_in_threadpool(
         svc.tickets.open_ticket,
         shop=shop,
         title=title,
@@ -95,8 +82,7 @@ async def create_ticket(
         order_url=order_url,
         files=uploads,
     )
-    svc.kick_outbox()
-    return await run_in_threadpool(ticket_detail, svc, shop, ticket.id)
+    return detail_out(conversation)
 
 
 @router.get("/tickets", response_model=TicketList)
@@ -135,7 +121,6 @@ async def add_message(
     message = await run_in_threadpool(
         svc.tickets.add_shop_message, shop=shop, ticket_id=ticket_id, body=body, files=uploads
     )
-    svc.kick_outbox()
     detail = await run_in_threadpool(ticket_detail, svc, shop, ticket_id)
     return next(m for m in detail.messages if m.id == message.id)
 
@@ -160,7 +145,6 @@ async def feedback(
     ticket = await run_in_threadpool(
         svc.tickets.feedback, shop=shop, ticket_id=ticket_id, helped=answer.helped
     )
-    svc.kick_outbox()
     return ticket_out(ticket)
 
 

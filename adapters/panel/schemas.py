@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from bot import texts
+from bot.service import Conversation
 from storage.models import Attachment, Message, Ticket
 
 
@@ -108,4 +109,16 @@ def message_out(message: Message, attachments: list[Attachment]) -> MessageOut:
             )
             for a in attachments
         ],
+    )
+
+
+def detail_out(conversation: Conversation) -> TicketDetail:
+    by_message: dict[int, list[Attachment]] = {}
+    for item in conversation.attachments:
+        by_message.setdefault(item.message_id, []).append(item)
+    ticket = conversation.ticket
+    return TicketDetail(
+        **ticket_out(ticket).model_dump(),
+        body=ticket.body,
+        messages=[message_out(m, by_message.get(m.id, [])) for m in conversation.messages],
     )

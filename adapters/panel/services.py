@@ -1,6 +1,6 @@
 """What the HTTP layer needs from the composition root, in one object on `app.state`."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.config import Config, Secrets
 from bot.desk import AgentDesk
@@ -17,9 +17,3 @@ class Services:
     ctx: Context
     tickets: TicketService
     desk: AgentDesk
-    # Set by the runtime when the outbox worker runs in this process, to wake it after a commit.
-    wake_outbox: list = field(default_factory=list)
-
-    def kick_outbox(self) -> None:
-        for wake in self.wake_outbox:
-            wake()

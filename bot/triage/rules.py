@@ -1,5 +1,6 @@
 """Department routing and criticality from a rules file, explained by the rules that fired."""
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,14 +44,30 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class Terms:
+    """One field's analyzed terms in order, and as a set for a quick "cannot match"."""
+
+    name: str
+    order: Sequence[str]
+    present: frozenset[str]
+
+    @classmethod
+    def of(cls, name: str, order: Sequence[str]) -> "Terms":
+        return cls(name, order, frozenset(order))
+
+
+@dataclass(frozen=True, slots=True)
 class Ticket:
     """A ticket's analyzed title and body terms."""
 
     title: Sequence[str]
     body: Sequence[str]
+    fields: tuple[Terms, Terms] = dataclasses.field(init=False)
 
-    def fields(self) -> tuple[tuple[str, Sequence[str]], ...]:
-        return (("title", self.title), ("body", self.body))
+    def __post_init__(self) -> None:
+        # Built once: every rule and phrase looks at the same two fields.
+        fields = (Terms.of("title", self.title), Terms.of("body", self.body))
+        object.__setattr__(self, "fields", fields)
 
 
 def read_rules(path: Path | None) -> dict:
@@ -75,15 +92,19 @@ def rule_vocabulary(data: dict) -> list[str]:
     return [phrase.replace("|", " ") for phrase in phrases]
 
 
-def _contains(slots: Slots, terms: Sequence[str], *, max_gap: int) -> bool:
+def _contains(slots: Slots, terms: Terms, *, max_gap: int) -> bool:
     """Whether the slots occur in order, at most `max_gap` other terms between neighbours."""
-    ends = {i for i, term in enumerate(terms) if term in slots[0]}
+    # Most phrases miss a word entirely: rule them out before walking the positions.
+    if any(slot.isdisjoint(terms.present) for slot in slots):
+        return False
+    order = terms.order
+    ends = {i for i, term in enumerate(order) if term in slots[0]}
     for slot in slots[1:]:
         ends = {
             j
             for i in ends
-            for j in range(i + 1, min(i + 2 + max_gap, len(terms)))
-            if terms[j] in slot
+            for j in range(i + 1, min(i + 2 + max_gap, len(order)))
+            if order[j] in slot
         }
         if not ends:
             return False
@@ -148,10 +169,10 @@ class Rules:
         )
 
     def _first_match(self, phrases: Sequence[Phrase], ticket: Ticket) -> tuple[str, Phrase] | None:
-        for field_name, terms in ticket.fields():
+        for field in ticket.fields:
             for phrase in phrases:
-                if _contains(phrase.slots, terms, max_gap=self.max_gap):
-                    return field_name, phrase
+                if _contains(phrase.slots, field, max_gap=self.max_gap):
+                    return field.name, phrase
         return None
 
     def _exemption(self, rule: CriticalRule, ticket: Ticket) -> str | None:
@@ -179,12 +200,12 @@ class Rules:
                 votes[rule.department].append((self.critical_weight, f"rule:{rule.name}"))
         critical = any(signal.startswith("critical:") for signal in signals)
         for department, phrases in self.departments.items():
-            for field_name, terms in ticket.fields():
-                weight = self.title_weight if field_name == "title" else 1.0
+            for field in ticket.fields:
+                weight = self.title_weight if field.name == "title" else 1.0
                 votes[department] += [
-                    (weight, f"{field_name}:{phrase.text}")
+                    (weight, f"{field.name}:{phrase.text}")
                     for phrase in phrases
-                    if _contains(phrase.slots, terms, max_gap=0)
+                    if _contains(phrase.slots, field, max_gap=0)
                 ]
         if best is not None and confidence > 0:
             vote = (self.article_weight * confidence, f"article:{best.article.id}")

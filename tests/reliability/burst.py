@@ -19,7 +19,7 @@ def open_burst(services: Services, *, tickets: int, posts: int) -> None:
     with services.db.transaction() as session:
         owner = session.exec(select(Shop).where(Shop.name == "Sklep Burzy")).one()
     opened = [
-        services.tickets.open_ticket(shop=owner, title=f"Zmiana {n}", body="Jak to zrobic?")
+        services.tickets.open_ticket(shop=owner, title=f"Zmiana {n}", body="Jak to zrobic?").ticket
         for n in range(tickets)
     ]
     for n in range(posts):

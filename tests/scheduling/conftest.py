@@ -53,9 +53,10 @@ def open_ticket(services, shop: Shop):
     """Open a ticket as the shop at the clock's current time."""
 
     def opener(title: str = "Zmiana logo", body: str = "Jak podmienić logo?", **kwargs):
-        return services.tickets.open_ticket(
+        opened = services.tickets.open_ticket(
             shop=kwargs.pop("by", shop), title=title, body=body, **kwargs
         )
+        return opened.ticket
 
     return opener
 
