@@ -43,10 +43,28 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def _stat_cpu(stat: str) -> float:
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _stat_cpu(Path(f"/proc/{pid}/stat").read_text())
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of this machine's running PostgreSQL processes (a backend that has exited
+    is no longer counted: compare two readings over a run that keeps its connections)."""
+    total = 0.0
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = path.read_text()
+        except OSError:  # the process ended while we looked
+            continue
+        if stat[stat.index("(") + 1 : stat.rindex(")")] == "postgres":
+            total += _stat_cpu(stat)
+    return total
 
 
 def free_port() -> int:

@@ -1,5 +1,6 @@
 """Engine and transactions: SQLite (WAL) by default, PostgreSQL by URL."""
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,8 @@ def make_engine(url: str) -> Engine:
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
+
+log = logging.getLogger(__name__)
 
 OUTBOX_WRITTEN = "pomoc.outbox_written"
 
@@ -68,8 +71,14 @@ class Database:
                 session.rollback()
                 raise
             if session.info.get(OUTBOX_WRITTEN):
-                for listener in self._outbox_listeners:
-                    listener()
+                self._notify_outbox()
+
+    def _notify_outbox(self) -> None:
+        for listener in self._outbox_listeners:
+            try:
+                listener()
+            except Exception:  # the commit stands: a failed wake-up only delays delivery
+                log.exception("outbox wake-up failed; the worker's next poll delivers")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,9 +1,13 @@
 """The panel API over HTTP: create, list, read, follow up, unread, validation, isolation."""
 
+import asyncio
 import io
 
 import pytest
+from sqlalchemy import update
 
+from adapters.panel.auth import TokenCache
+from storage.models import Shop
 from tests.helpers import PDF_MINI, agent_reply, auth, png
 
 
@@ -38,6 +42,8 @@ async def test_create_then_read_and_list(client, shop_token):
     assert [t["id"] for t in listed["tickets"]] == [ticket["id"]]
     detail = await client.get(f"/api/v1/tickets/{ticket['id']}", headers=auth(shop_token))
     assert detail.json()["order_url"] == "https://sklep.pl/admin/orders/15"
+    # The create answer is built from what the transaction wrote: it must match a fresh read.
+    assert detail.json() == ticket
 
     url = shop_message["attachments"][0]["url"]
     download = await client.get(url, headers=auth(shop_token))
@@ -155,6 +161,30 @@ async def test_bad_tokens_get_401(client, shop_token, header):
     response = await client.get("/api/v1/tickets", headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_deactivated_shop_is_locked_out_once_its_cached_token_expires(
+    client, shop_token, runtime, services
+):
+    runtime.app.state.tokens = TokenCache(ttl=0.3)
+    assert (await client.get("/api/v1/unread", headers=auth(shop_token))).status_code == 200
+    with services.db.transaction() as session:
+        session.exec(update(Shop).values(active=False))
+    # Within the cache's few seconds the token still works (no query per request)...
+    assert (await client.get("/api/v1/unread", headers=auth(shop_token))).status_code == 200
+    await asyncio.sleep(0.35)
+    # ...then the database answers again, and it says no.
+    assert (await client.get("/api/v1/unread", headers=auth(shop_token))).status_code == 401
+
+
+async def test_critical_ticket_answer_matches_a_fresh_read(client, shop_token):
+    response = await create(client, shop_token, title="Awaria koszyka", body="Nikt nie kupi")
+    assert response.status_code == 201, response.text
+    ticket = response.json()
+    assert [m["kind"] for m in ticket["messages"]] == [None, "escalated"]
+    assert ticket["priority"] == "critical"
+    detail = await client.get(f"/api/v1/tickets/{ticket['id']}", headers=auth(shop_token))
+    assert detail.json() == ticket
 
 
 async def test_feedback_helped_resolves_as_deflected(client, shop_token):

@@ -27,18 +27,21 @@ class TokenCache:
         self.size = size
         self._entries: dict[str, tuple[Shop, float]] = {}
 
+    def cached(self, token: str) -> Shop | None:
+        """The shop of a token looked up less than `ttl` seconds ago (no database call)."""
+        entry = self._entries.get(repo.hash_token(token))
+        if entry is not None and entry[1] > time.monotonic():
+            return entry[0]
+        return None
+
     def lookup(self, svc: Services, token: str) -> Shop | None:
-        key = repo.hash_token(token)
-        now = time.monotonic()
-        cached = self._entries.get(key)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        """Ask the database, and remember a shop it finds."""
         with svc.db.transaction() as session:
             shop = repo.shop_by_token(session, token)
         if shop is not None:
             if len(self._entries) >= self.size:
                 self._entries.clear()
-            self._entries[key] = (shop, now + self.ttl)
+            self._entries[repo.hash_token(token)] = (shop, time.monotonic() + self.ttl)
         return shop
 
 
@@ -49,7 +52,10 @@ async def current_shop(request: Request) -> Shop:
     shop = None
     if scheme.lower() == "bearer" and token.strip():
         tokens: TokenCache = request.app.state.tokens
-        shop = await run_in_threadpool(tokens.lookup, services(request), token.strip())
+        token = token.strip()
+        shop = tokens.cached(token) or await run_in_threadpool(
+            tokens.lookup, services(request), token
+        )
     elif (session_shop := getattr(request.state, "session_shop", None)) is not None:
         shop = session_shop
     if shop is None:
