@@ -36,6 +36,14 @@ def backoff_seconds(attempts: int) -> float:
     return random.uniform(0.5, min(MAX_BACKOFF, 2.0 ** min(attempts, 12)))
 
 
+def by_channel(items: list[OutboxItem]) -> dict[tuple[str, str], list[OutboxItem]]:
+    """Items grouped by (platform, channel), each group in claim order."""
+    groups: dict[tuple[str, str], list[OutboxItem]] = {}
+    for item in items:
+        groups.setdefault((item.platform, item.channel), []).append(item)
+    return groups
+
+
 class OutboxDispatcher:
     def __init__(
         self,
@@ -60,25 +68,52 @@ class OutboxDispatcher:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.25) -> None:
+        """Deliver until `stop`: one lane per channel, so a channel that is slow or rate
+        limited (Slack allows about a message a second) holds back no other channel."""
         # Leases held under our id belong to a previous life of this instance (a crash or a
         # kill): take them back now instead of waiting for them to expire.
         released = await asyncio.to_thread(self._release_own_leases)
         if released:
             log.warning("took back %d deliveries leased before a restart", released)
-        while not stop.is_set():
-            # Cleared before the pass: a commit that kicks during it gets a pass of its own.
-            self._wake.clear()
-            try:
-                delivered = await self.deliver_once()
-            except Exception:  # a database hiccup must not kill the worker
-                log.exception("outbox pass failed")
-                delivered = 0
-            if delivered:
-                continue
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-            await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+        lanes: dict[str, asyncio.Task] = {}
+        try:
+            while not stop.is_set():
+                # Cleared before claiming: a commit that kicks meanwhile gets a pass of its own.
+                self._wake.clear()
+                for channel in [c for c, lane in lanes.items() if lane.done()]:
+                    del lanes[channel]
+                try:
+                    # A busy lane's channel is skipped: its next items wait in the database,
+                    # unleased, instead of behind the lane where their lease could run out.
+                    claimed = await asyncio.to_thread(self._claim, busy=frozenset(lanes))
+                except Exception:  # a database hiccup must not kill the worker
+                    log.exception("outbox pass failed")
+                    claimed = []
+                for (_, channel), items in by_channel(claimed).items():
+                    lanes[channel] = asyncio.create_task(self._deliver_in_order(items))
+                    lanes[channel].add_done_callback(self._lane_finished)
+                if claimed:
+                    continue
+                waiters = [
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(self._wake.wait()),
+                ]
+                await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+        finally:
+            for lane in lanes.values():
+                lane.cancel()
+            await asyncio.gather(*lanes.values(), return_exceptions=True)
+            # Hand back what the cancelled lanes held, so another instance need not wait for
+            # the leases to expire; a call that was in flight is redelivered as a retry.
+            await asyncio.shield(asyncio.to_thread(self._release_own_leases))
+
+    def _lane_finished(self, lane: asyncio.Task) -> None:
+        self._wake.set()  # the channel is free: claim its next items now
+        if not lane.cancelled() and lane.exception() is not None:
+            # Its items stay leased and are redelivered once the lease expires.
+            log.error("delivery lane failed", exc_info=lane.exception())
 
     def _release_own_leases(self) -> int:
         with self.db.transaction() as session:
@@ -87,19 +122,16 @@ class OutboxDispatcher:
     async def deliver_once(self) -> int:
         """One pass: lease a batch and deliver it; returns how many items were attempted."""
         items = await asyncio.to_thread(self._claim)
-        by_channel: dict[tuple[str, str], list[OutboxItem]] = {}
-        for item in items:
-            by_channel.setdefault((item.platform, item.channel), []).append(item)
         # Channels in parallel, each channel in claim order: threads appear in the order the
         # tickets were released (Monday's queue), and one channel's rate limit stalls no other.
-        await asyncio.gather(*(self._deliver_in_order(batch) for batch in by_channel.values()))
+        await asyncio.gather(*(self._deliver_in_order(b) for b in by_channel(items).values()))
         return len(items)
 
     async def _deliver_in_order(self, items: list[OutboxItem]) -> None:
         for item in items:
             await self._deliver(item)
 
-    def _claim(self) -> list[OutboxItem]:
+    def _claim(self, busy: frozenset[str] = frozenset()) -> list[OutboxItem]:
         with self.db.transaction() as session:
             return repo.claim_outbox(
                 session,
@@ -107,6 +139,7 @@ class OutboxDispatcher:
                 now=self.ctx.clock.now(),
                 lease=self.lease,
                 limit=self.batch,
+                skip_channels=busy,
             )
 
     async def _deliver(self, item: OutboxItem) -> None:

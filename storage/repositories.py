@@ -1,6 +1,7 @@
 """Queries, one function each; callers pass the session of their transaction."""
 
 import hashlib
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, func, or_, update
@@ -168,9 +169,16 @@ def enqueue(session: Session, item: OutboxItem) -> None:
 
 
 def claim_outbox(
-    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    skip_channels: Collection[str] = (),
 ) -> list[OutboxItem]:
-    """Lease up to `limit` due items, at most the oldest pending one per ticket.
+    """Lease up to `limit` due items, at most the oldest pending one per ticket, none in
+    `skip_channels`.
 
     Only the head of each ticket's queue is eligible, so messages reach a thread in order even
     with several workers; `SKIP LOCKED` keeps workers from blocking on each other's rows.
@@ -194,6 +202,8 @@ def claim_outbox(
         .order_by(OutboxItem.id)
         .limit(limit)
     )
+    if skip_channels:
+        due = due.where(OutboxItem.channel.not_in(skip_channels))
     if session.bind.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = list(session.exec(due))

@@ -143,14 +143,14 @@ async def test_no_adapter_for_a_platform_marks_items_dead(services, clock):
     assert item.state == "dead" and "no adapter" in item.last_error
 
 
-async def test_run_loop_wakes_on_kick_and_stops(services, chat):
+async def test_an_outbox_commit_wakes_the_run_loop_which_stops_on_request(services, chat):
     owner = shop(services)
     dispatcher = OutboxDispatcher(services.db, services.ctx, {"matrix": chat}, worker_id="w")
     stop = asyncio.Event()
+    services.db.on_outbox_commit(dispatcher.kick)
     worker = asyncio.create_task(dispatcher.run(stop, idle=30))
     await asyncio.sleep(0.05)
-    open_ticket(services, owner)
-    dispatcher.kick()
+    open_ticket(services, owner)  # its commit wrote the outbox, which kicks the worker
     for _ in range(100):
         if chat.threads:
             break
@@ -158,3 +158,30 @@ async def test_run_loop_wakes_on_kick_and_stops(services, chat):
     assert len(chat.threads) == 1  # delivered long before the 30 s idle poll
     stop.set()
     await asyncio.wait_for(worker, 2)
+
+
+async def test_a_slow_channel_holds_back_no_other_channel(services, chat):
+    """Payments' channel takes 0.5 s per thread (think Slack's one message a second): a
+    ticket for another department must not queue behind its backlog, and stopping hands the
+    backlog back at once."""
+    chat.delays["!payments:test"] = 0.5
+    owner = shop(services)
+    dispatcher = OutboxDispatcher(services.db, services.ctx, {"matrix": chat}, worker_id="w")
+    services.db.on_outbox_commit(dispatcher.kick)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(dispatcher.run(stop, idle=30))
+    for n in range(4):
+        open_ticket(services, owner, title=f"Platnosci {n}", body="Platnosci nie przechodza")
+    await asyncio.sleep(0.1)  # the payments lane is on its first thread
+    other = open_ticket(services, owner)
+    began = asyncio.get_running_loop().time()
+    while not any(view.id == other.id for view in chat.threads.values()):
+        assert asyncio.get_running_loop().time() - began < 0.4, "waited behind payments"
+        await asyncio.sleep(0.01)
+    assert len(chat.threads) < 5  # payments is still working through its backlog
+
+    stop.set()
+    await asyncio.wait_for(worker, 1)
+    pending = [item for item in outbox(services) if item.state == "pending"]
+    assert pending and all(item.claimed_by is None for item in pending)
+    assert {item.channel for item in pending} == {"!payments:test"}

@@ -1,5 +1,6 @@
-"""A chat adapter that records what the core delivers, and can be told to fail."""
+"""A chat adapter that records what the core delivers, and can be told to fail or be slow."""
 
+import asyncio
 import itertools
 
 from bot.errors import DeliveryError
@@ -17,6 +18,7 @@ class FakeChat:
         self.fail_next: list[DeliveryError] = []
         self.keys_seen: list[str] = []
         self.retries: list[str] = []
+        self.delays: dict[str, float] = {}  # channel -> seconds each new thread takes
         self._ids = itertools.count(1)
         self.on_event = None
 
@@ -37,6 +39,7 @@ class FakeChat:
         self, *, channel: str, ticket: TicketView, key: str, retry: bool
     ) -> tuple[str, str]:
         self._maybe_fail(key, retry)
+        await asyncio.sleep(self.delays.get(channel, 0))
         thread_id = f"t{next(self._ids)}"
         self.threads[thread_id] = ticket
         return thread_id, thread_id
