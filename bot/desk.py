@@ -10,7 +10,7 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from bot import texts
-from bot.errors import InvalidTransition, ValidationFailed
+from bot.errors import InvalidTransition, ThreadNotReady, ValidationFailed
 from bot.events import (
     Agent,
     AgentCommand,
@@ -34,6 +34,10 @@ from storage import repositories as repo
 from storage.db import Database
 from storage.models import Message, MessageLink, Ticket
 
+# How long a reply may wait for its thread to be recorded: the platform has already answered
+# the worker by then, so the wait is normally milliseconds.
+THREAD_WAIT_SECONDS = 10.0
+THREAD_POLL_SECONDS = 0.1
 HELP = (
     "Commands: claim · resolve · reopen · priority critical|normal · assign <user> · "
     "article <id> · stats. Notes start with {note}; in explicit relay mode only messages "
@@ -51,8 +55,19 @@ class AgentDesk:
         self.stats = stats
 
     async def handle(self, event: InboundEvent) -> CommandReply | None:
-        """The adapters' `on_event` sink; the database work runs off the event loop."""
-        return await asyncio.to_thread(self.apply, event)
+        """The adapters' `on_event` sink; the database work runs off the event loop.
+
+        A reply to a thread still being opened waits (the worker records the thread as soon
+        as the platform answers) instead of being taken for a stranger's thread and lost."""
+        waited = 0.0
+        while True:
+            try:
+                return await asyncio.to_thread(self.apply, event)
+            except ThreadNotReady:
+                if waited >= THREAD_WAIT_SECONDS:
+                    raise
+                await asyncio.sleep(THREAD_POLL_SECONDS)
+                waited += THREAD_POLL_SECONDS
 
     def apply(self, event: InboundEvent) -> CommandReply | None:
         platform = event.thread.platform if isinstance(event, ThreadMessage) else event.platform
@@ -77,7 +92,9 @@ class AgentDesk:
         ref = event.thread
         link = repo.thread_by_ref(session, ref.platform, ref.channel, ref.thread_id)
         if link is None:
-            return None
+            if repo.thread_opening(session, ref.platform, ref.channel, self.ctx.clock.now()):
+                raise ThreadNotReady(f"{ref.platform} thread {ref.thread_id}")
+            return None  # a thread that is not a ticket's
         ticket = session.get(Ticket, link.ticket_id)
         chat = self.ctx.config.chat
         text = event.text.strip()

@@ -31,6 +31,11 @@ class RateLimited(PomocError):
     """Too many requests from one shop in the window."""
 
 
+class ThreadNotReady(PomocError):
+    """A reply came in a thread whose opening is being recorded right now (an agent can answer
+    before Pomoc has stored the new thread's id): handle it again in a moment."""
+
+
 class DeliveryError(PomocError):
     """A chat platform refused or failed a delivery; `retry_after` (seconds) when it said so."""
 

@@ -96,8 +96,8 @@ class TicketService:
             first = self._shop_message(session, ticket, shop, body=body, files=checked, now=now)
             replies = self._first_step(session, ticket, now=now, actor=actor)
             # Only uploads need a read: their rows get ids at the flush above.
-            files = repo.message_attachments(session, [first.id]) if checked else []
-        return Conversation(ticket, [first, *replies], files)
+            stored = repo.message_attachments(session, [first.id]) if checked else []
+        return Conversation(ticket, [first, *replies], stored)
 
     def conversation(self, *, shop: Shop, ticket_id: int) -> Conversation:
         with self.db.transaction() as session:
@@ -201,7 +201,8 @@ class TicketService:
 
     def add_shop_message(
         self, *, shop: Shop, ticket_id: int, body: str | None, files: list[InboundFile] = ()
-    ) -> Message:
+    ) -> Conversation:
+        """A follow-up from the shop; returns the ticket with just the new message."""
         body = check_body(body)
         checked = check_files(list(files), self.ctx.config.attachments)
         now = self.ctx.clock.now()
@@ -213,7 +214,8 @@ class TicketService:
             enqueue_post(session, ticket, message, ctx=self.ctx, now=now)
             if was != ticket.status:
                 enqueue_root_update(session, ticket, ctx=self.ctx, now=now)
-        return message
+            stored = repo.message_attachments(session, [message.id]) if checked else []
+        return Conversation(ticket, [message], stored)
 
     def mark_read(self, *, shop: Shop, ticket_id: int) -> None:
         with self.db.transaction() as session:

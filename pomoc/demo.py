@@ -156,6 +156,10 @@ async def _run(site: Site, config: Config, hs: Homeserver, *, scripted: bool, sa
         if not scripted:
             await server
             return 0
+        # The bridge's first sync fixes where it starts reading (older history is not relayed):
+        # the story must not begin before it, or an agent's quick reply would count as history.
+        async with asyncio.timeout(60):
+            await runtime.adapters["matrix"].synced.wait()
         agent = MatrixAgent(hs.url, site.agents["anna"])
         await agent.login(AGENTS["anna"])
         await agent.start()

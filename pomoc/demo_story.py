@@ -98,7 +98,10 @@ async def answered_live(stage: Stage, http: httpx.AsyncClient) -> str:
     async with httpx.AsyncClient(base_url=stage.panel_url, timeout=30) as browser:
         login = await browser.get("/panel/login", params={"token": stage.shop_token})
         expect(login.status_code in (200, 303), f"inbox login failed: {login.status_code}")
-        async with browser.stream("GET", f"/panel/tickets/{ticket['id']}/events") as stream:
+        async with (
+            browser.stream("GET", f"/panel/tickets/{ticket['id']}/events") as stream,
+            asyncio.timeout(30),  # keep-alives keep the stream busy: bound the wait itself
+        ):
             sent = time.monotonic()
             await stage.agent.reply(root.room_id, root.event_id, answer)
             async for chunk in stream.aiter_text():

@@ -5,7 +5,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, func, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, select
 
@@ -30,17 +30,22 @@ def hash_token(token: str) -> str:
 
 
 def insert_unless_duplicate(session: Session, row: SQLModel) -> bool:
-    """Insert in a savepoint; False (and nothing written) when a unique constraint says it
-    exists, leaving the surrounding transaction usable."""
-    nested = session.begin_nested()
-    try:
-        session.add(row)
-        session.flush()
-    except IntegrityError:
-        nested.rollback()
-        return False
-    nested.commit()
-    return True
+    """Insert the row unless a unique constraint says it exists: False then, nothing written.
+
+    `ON CONFLICT DO NOTHING` rather than a savepoint: no extra round trips, and on SQLite a
+    savepoint opening the transaction would commit on its own release, breaking the promise
+    that a claim commits together with its effects."""
+    table = type(row).__table__
+    values = {
+        column.name: getattr(row, column.name)
+        for column in table.columns
+        if not (column.primary_key and getattr(row, column.name) is None)
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    key = next(iter(table.primary_key.columns))
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    # RETURNING rather than rowcount, which psycopg reports as -1 here.
+    return session.exec(statement).first() is not None
 
 
 def shop_by_token(session: Session, token: str) -> Shop | None:
@@ -98,6 +103,18 @@ def thread_by_ref(
         ThreadLink.thread_id == thread_id,
     )
     return session.exec(query).one_or_none()
+
+
+def thread_opening(session: Session, platform: str, channel: str, now: datetime) -> bool:
+    """Whether a worker is opening a thread in the channel right now (leased, not yet done)."""
+    query = select(OutboxItem.id).where(
+        OutboxItem.operation == "open_thread",
+        OutboxItem.state == "pending",
+        OutboxItem.platform == platform,
+        OutboxItem.channel == channel,
+        OutboxItem.claimed_until > now,
+    )
+    return session.exec(query.limit(1)).first() is not None
 
 
 def thread_for_ticket(session: Session, ticket_id: int) -> ThreadLink | None:

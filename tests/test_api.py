@@ -80,6 +80,8 @@ async def test_follow_up_is_stored_and_unread_clears_on_read(client, shop_token,
     )
     assert follow.status_code == 201, follow.text
     assert follow.json()["attachments"][0]["content_type"] == "application/pdf"
+    detail = await client.get(f"/api/v1/tickets/{ticket['id']}", headers=auth(shop_token))
+    assert detail.json()["messages"][-1] == follow.json()  # the answer is what was stored
 
     await agent_reply(services, ticket["id"], "Dzien dobry, juz sprawdzamy")
     assert (await client.get("/api/v1/unread", headers=auth(shop_token))).json()["unread"] == 1

@@ -1,5 +1,8 @@
 """Inbound agent events: replies, notes, relay modes, edits, deletes, commands, dedupe."""
 
+import asyncio
+from datetime import timedelta
+
 import pytest
 from sqlmodel import select
 
@@ -16,7 +19,7 @@ from bot.lifecycle import Status
 from pomoc.cli import create_shop
 from pomoc.runtime import build_services
 from storage import repositories as repo
-from storage.models import AuditEntry, Shop, Ticket
+from storage.models import AuditEntry, OutboxItem, Shop, ThreadLink, Ticket
 from tests.conftest import make_config
 from tests.fakes.triage import KeywordTriager
 from tests.helpers import ANNA, PNG_1X1, agent_reply
@@ -196,3 +199,58 @@ async def test_message_in_unknown_thread_is_ignored(services):
         text="hello",
     )
     assert await services.desk.handle(event) is None
+
+
+async def test_a_reply_racing_its_new_thread_waits_for_it_instead_of_being_lost(services):
+    """An agent can answer the instant the root appears, before the worker has stored the
+    thread's id: the reply must wait for it, not be taken for a stranger's thread."""
+    ticket = open_escalated(services)
+    now = services.ctx.clock.now()
+    with services.db.transaction() as session:
+        [opening] = repo.claim_outbox(
+            session, worker="w", now=now, lease=timedelta(minutes=2), limit=10
+        )
+    assert opening.operation == "open_thread"
+    thread = ThreadRef(platform=opening.platform, channel=opening.channel, thread_id="$fresh")
+    event = ThreadMessage(
+        event_id="$quick", thread=thread, message_id="$quick", agent=ANNA, text="Już patrzę"
+    )
+    handled = asyncio.create_task(services.desk.handle(event))
+    await asyncio.sleep(0.3)
+    assert not handled.done()  # waiting while the opening is in flight
+
+    with services.db.transaction() as session:  # what the worker records once Matrix answers
+        session.add(
+            ThreadLink(
+                ticket_id=ticket.id,
+                platform=opening.platform,
+                channel=opening.channel,
+                thread_id="$fresh",
+                root_message_id="$fresh",
+                created_at=now,
+            )
+        )
+        session.get(OutboxItem, opening.id).state = "done"
+    await asyncio.wait_for(handled, 2)
+    assert shop_visible(services, ticket.id)[-1] == ("agent", "Już patrzę")
+
+
+async def test_a_reply_in_a_thread_that_is_no_tickets_is_ignored_at_once(services):
+    open_escalated(services)  # its opening is queued, not in flight
+    thread = ThreadRef(platform="matrix", channel="!support:test", thread_id="$chatter")
+    event = ThreadMessage(
+        event_id="$chat", thread=thread, message_id="$chat", agent=ANNA, text="Kawa?"
+    )
+    assert await asyncio.wait_for(services.desk.handle(event), 0.5) is None
+
+
+def test_a_claim_is_undone_with_the_transaction_that_failed(services):
+    """The dedupe claim must commit only with the event's effects: were it to stick after a
+    failure, the platform's redelivery would be taken for a duplicate and the event lost."""
+    now = services.ctx.clock.now()
+    with pytest.raises(RuntimeError), services.db.transaction() as session:
+        assert repo.claim_inbound(session, "matrix", "$once", now)
+        raise RuntimeError("handling failed half-way")
+    with services.db.transaction() as session:
+        assert repo.claim_inbound(session, "matrix", "$once", now)  # redelivery is handled
+        assert not repo.claim_inbound(session, "matrix", "$once", now)  # a replay is not

@@ -118,11 +118,10 @@ async def add_message(
 ) -> MessageOut:
     """A follow-up from the shop: it lands in the ticket's chat thread."""
     uploads = await read_uploads(svc, list(files))
-    message = await run_in_threadpool(
+    posted = await run_in_threadpool(
         svc.tickets.add_shop_message, shop=shop, ticket_id=ticket_id, body=body, files=uploads
     )
-    detail = await run_in_threadpool(ticket_detail, svc, shop, ticket_id)
-    return next(m for m in detail.messages if m.id == message.id)
+    return detail_out(posted).messages[0]
 
 
 @router.post("/tickets/{ticket_id}/read", response_model=UnreadOut)
