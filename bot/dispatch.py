@@ -10,7 +10,7 @@ check for themselves before posting again (Slack message metadata).
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -62,10 +62,15 @@ class OutboxDispatcher:
         self.lease = lease
         self.batch = batch
         self._wake = asyncio.Event()
+        self._lanes: dict[str, asyncio.Task] = {}  # channel -> the task delivering to it
 
-    def kick(self) -> None:
-        """Wake the worker now instead of at its next poll (call from the event loop)."""
-        self._wake.set()
+    def kick(self, channels: Collection[str] = ()) -> None:
+        """Wake the worker now instead of at its next poll (call from the event loop).
+
+        Not when every channel named already has a lane at work: the lane's end brings the
+        next claim for its channel, and a claim now would find nothing to take."""
+        if not channels or any(c not in self._lanes for c in channels):
+            self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.25) -> None:
         """Deliver until `stop`: one lane per channel, so a channel that is slow or rate
@@ -75,7 +80,7 @@ class OutboxDispatcher:
         released = await asyncio.to_thread(self._release_own_leases)
         if released:
             log.warning("took back %d deliveries leased before a restart", released)
-        lanes: dict[str, asyncio.Task] = {}
+        lanes = self._lanes
         try:
             while not stop.is_set():
                 # Cleared before claiming: a commit that kicks meanwhile gets a pass of its own.

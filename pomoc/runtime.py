@@ -152,9 +152,9 @@ class Runtime:
         web.install_sessions(self.app, secret=secret_key(self.services.secrets, var_dir))
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _kick_threadsafe(self) -> None:
+    def _kick_threadsafe(self, channels: frozenset[str]) -> None:
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self.dispatcher.kick)
+            self._loop.call_soon_threadsafe(self.dispatcher.kick, channels)
 
     def _scheduler(self) -> JobScheduler:
         services = self.services

@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 OUTBOX_WRITTEN = "pomoc.outbox_written"
 
 
-def note_outbox_write(session: Session) -> None:
-    """Mark the transaction as one that queued a delivery, so its commit wakes the worker."""
-    session.info[OUTBOX_WRITTEN] = True
+def note_outbox_write(session: Session, channel: str) -> None:
+    """Note that the transaction queued a delivery to `channel`, so its commit wakes the worker."""
+    session.info.setdefault(OUTBOX_WRITTEN, set()).add(channel)
 
 
 class Database:
@@ -50,11 +50,11 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._outbox_listeners: list[Callable[[], None]] = []
+        self._outbox_listeners: list[Callable[[frozenset[str]], None]] = []
 
-    def on_outbox_commit(self, listener: Callable[[], None]) -> None:
-        """Call `listener` after every commit that queued a delivery (it wakes the worker, so
-        a reply goes out at once instead of at the worker's next poll)."""
+    def on_outbox_commit(self, listener: Callable[[frozenset[str]], None]) -> None:
+        """Call `listener` with the channels after every commit that queued deliveries (it
+        wakes the worker, so a reply goes out at once instead of at the worker's next poll)."""
         self._outbox_listeners.append(listener)
 
     @property
@@ -70,13 +70,13 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
-            if session.info.get(OUTBOX_WRITTEN):
-                self._notify_outbox()
+            if channels := session.info.get(OUTBOX_WRITTEN):
+                self._notify_outbox(frozenset(channels))
 
-    def _notify_outbox(self) -> None:
+    def _notify_outbox(self, channels: frozenset[str]) -> None:
         for listener in self._outbox_listeners:
             try:
-                listener()
+                listener(channels)
             except Exception:  # the commit stands: a failed wake-up only delays delivery
                 log.exception("outbox wake-up failed; the worker's next poll delivers")
 

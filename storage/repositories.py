@@ -174,7 +174,7 @@ def enqueue_once(session: Session, item: OutboxItem) -> bool:
     breach); False when it was already there."""
     added = insert_unless_duplicate(session, item)
     if added:
-        note_outbox_write(session)
+        note_outbox_write(session, item.channel)
     return added
 
 
@@ -182,7 +182,7 @@ def enqueue(session: Session, item: OutboxItem) -> None:
     """Add an outbox item. Keys are derived from new row ids or random, so a clash is a bug
     and fails the whole transaction rather than silently dropping a delivery."""
     session.add(item)
-    note_outbox_write(session)
+    note_outbox_write(session, item.channel)
 
 
 def claim_outbox(
