@@ -225,3 +225,12 @@ def test_screens_fit_a_phone_and_a_desktop(
     assert no_horizontal_scroll(page)
     if size == "phone":
         screenshot(page, "conversation-phone")
+
+
+def test_logout_returns_to_the_login_page_and_the_inbox_stays_closed(open_inbox, live_server):
+    page = open_inbox()
+    expect(page.get_by_role("link", name="+ Nowe zgłoszenie")).to_be_visible()
+    page.get_by_role("button", name="Wyloguj").click()
+    expect(page.get_by_role("heading", name="Zaloguj się do POMOC")).to_be_visible()
+    page.goto(f"{live_server.url}/panel/new")
+    expect(page.get_by_role("heading", name="Zaloguj się do POMOC")).to_be_visible()

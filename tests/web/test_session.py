@@ -129,3 +129,21 @@ def test_login_link_tokens_stay_out_of_access_logs(runtime, shop_token):
     )
     assert logging.getLogger("uvicorn.access").filter(record)
     assert record.getMessage() == '127.0.0.1:5000 - "GET /panel/login?token=***&x=1 HTTP/1.1" 303'
+
+
+async def test_logout_needs_the_csrf_token_then_forgets_the_session(client, shop_token):
+    csrf = await web_login(client, shop_token)
+    refused = await client.post("/panel/logout")
+    assert refused.status_code == 403  # a forged cross-site request cannot log anyone out
+    assert (await client.get("/panel")).status_code == 200
+
+    done = await client.post("/panel/logout", headers={"X-CSRF-Token": csrf})
+    assert done.status_code == 204
+    cleared = done.headers["set-cookie"]
+    assert cleared.startswith('pomoc_session=""') and "Max-Age=0" in cleared
+    assert "pomoc_session" not in client.cookies
+    page = await client.get("/panel")
+    assert page.status_code == 401
+    assert "Zaloguj się do POMOC" in page.text
+    # The API with the shop's own token is unaffected: the platform's server keeps working.
+    assert (await client.get("/api/v1/unread", headers=auth(shop_token))).status_code == 200

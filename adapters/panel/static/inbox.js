@@ -321,4 +321,15 @@
   if (tickets && tickets.dataset.live) setupInbox(tickets);
   const conversation = document.getElementById("conversation");
   if (conversation) setupConversation(conversation);
+  const logout = document.querySelector("[data-logout]");
+  if (logout) {
+    logout.addEventListener("click", async () => {
+      logout.disabled = true;
+      try {
+        await post("/panel/logout", {});
+      } finally {
+        window.location.assign("/panel"); // without the cookie: the login page
+      }
+    });
+  }
 })();

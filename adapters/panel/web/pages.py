@@ -12,7 +12,7 @@ from adapters.panel import api
 from adapters.panel.auth import services
 from adapters.panel.services import Services
 from adapters.panel.web import render
-from adapters.panel.web.session import SessionSigner, set_session_cookie
+from adapters.panel.web.session import SessionSigner, clear_session_cookie, set_session_cookie
 from bot import texts
 from bot.errors import NotFound
 from storage import repositories as repo
@@ -48,6 +48,11 @@ async def not_found_page(request: Request, svc: Services, shop: Shop) -> HTMLRes
     return render.page("not_found.html", status=404, shop=shop, unread=unread, **values)
 
 
+def _secure(request: Request, svc: Services) -> bool:
+    """Whether the cookie must be HTTPS-only: served over HTTPS, or behind a proxy that is."""
+    return request.url.scheme == "https" or svc.config.server.public_url.startswith("https:")
+
+
 async def _log_in(request: Request, svc: Services, token: str) -> Response:
     def lookup() -> Shop | None:
         with svc.db.transaction() as session:
@@ -60,8 +65,8 @@ async def _log_in(request: Request, svc: Services, token: str) -> Response:
         # A redirect at once: the token must not stay in the address bar, history or Referer.
         response = RedirectResponse("/panel", status_code=303)
         signer: SessionSigner = request.app.state.session_signer
-        secure = request.url.scheme == "https" or svc.config.server.public_url.startswith("https:")
-        set_session_cookie(response, signer.issue(shop, now=svc.ctx.clock.now()), secure=secure)
+        cookie = signer.issue(shop, now=svc.ctx.clock.now())
+        set_session_cookie(response, cookie, secure=_secure(request, svc))
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -80,6 +85,17 @@ async def login_form(
     request: Request, svc: ServicesDep, token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     return await _log_in(request, svc, token)
+
+
+@router.post("/logout", status_code=204)
+async def log_out(request: Request, svc: ServicesDep) -> Response:
+    """Forget the session in this browser (a live session's CSRF token was checked already).
+
+    The cookie is signed, not stored: one copied elsewhere stays valid until it expires
+    (12 hours) or the shop's token is rotated."""
+    response = Response(status_code=204, headers={"Cache-Control": "no-store"})
+    clear_session_cookie(response, secure=_secure(request, svc))
+    return response
 
 
 @router.get("")

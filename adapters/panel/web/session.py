@@ -80,6 +80,10 @@ def set_session_cookie(response: Response, value: str, *, secure: bool) -> None:
     )
 
 
+def clear_session_cookie(response: Response, *, secure: bool) -> None:
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
+
+
 def _load_shop(svc: Services, shop_id: int) -> Shop | None:
     with svc.db.transaction() as session:
         shop = session.get(Shop, shop_id)
