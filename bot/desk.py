@@ -6,6 +6,7 @@ and a crash mid-way leaves it unclaimed for the retry.
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -14,6 +15,7 @@ from bot.errors import InvalidTransition, ThreadNotReady, ValidationFailed
 from bot.events import (
     Agent,
     AgentCommand,
+    ChannelUnreadable,
     CommandReply,
     InboundEvent,
     ThreadMessage,
@@ -21,6 +23,7 @@ from bot.events import (
     ThreadMessageEdited,
 )
 from bot.lifecycle import Action, allowed_actions
+from bot.managers import announce
 from bot.ticketing import (
     Context,
     add_message,
@@ -38,6 +41,10 @@ from storage.models import Message, MessageLink, Ticket
 # the worker by then, so the wait is normally milliseconds.
 THREAD_WAIT_SECONDS = 10.0
 THREAD_POLL_SECONDS = 0.1
+UNREADABLE = (
+    "⚠️ Pomoc cannot read {platform} room {channel} ({reason}): what {agent} and other agents "
+    "write there never reaches the shops. Move the department to an unencrypted room."
+)
 HELP = (
     "Commands: claim · resolve · reopen · priority critical|normal · assign <user> · "
     "article <id> · stats. Notes start with {note}; in explicit relay mode only messages "
@@ -84,7 +91,25 @@ class AgentDesk:
                     return self._deleted(session, event)
                 case AgentCommand():
                     return self._command(session, event)
+                case ChannelUnreadable():
+                    return self._unreadable(session, event, now)
         return None
+
+    def _unreadable(self, session: Session, event: ChannelUnreadable, now: datetime) -> None:
+        """Tell the managers, once a day per channel while agents keep writing there."""
+        day = now.astimezone(self.ctx.hours.zone).date()
+        announce(
+            session,
+            self.ctx.config,
+            key=f"unreadable:{event.platform}:{event.channel}:{day}",
+            text=UNREADABLE.format(
+                channel=event.channel,
+                platform=event.platform,
+                reason=event.reason,
+                agent=event.agent.display_name,
+            ),
+            now=now,
+        )
 
     # -- messages ---------------------------------------------------------------------------
 

@@ -82,7 +82,21 @@ class AgentCommand:
     ticket_id: int | None = None
 
 
-InboundEvent = ThreadMessage | ThreadMessageEdited | ThreadMessageDeleted | AgentCommand
+@dataclass(frozen=True, slots=True)
+class ChannelUnreadable:
+    """An agent wrote where Pomoc cannot read (an encrypted Matrix room): replies written there
+    never reach the shop, so the managers must hear of it."""
+
+    event_id: str
+    platform: str
+    channel: str
+    agent: Agent
+    reason: str
+
+
+InboundEvent = (
+    ThreadMessage | ThreadMessageEdited | ThreadMessageDeleted | AgentCommand | ChannelUnreadable
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ import aiohttp
 from nio import (
     AsyncClient,
     InviteMemberEvent,
-    MegolmEvent,
     MemoryDownloadResponse,
     MessageDirection,
     ProfileGetDisplayNameResponse,
@@ -29,7 +28,7 @@ from adapters.matrix import translate
 from bot.clock import Clock
 from bot.config import Config
 from bot.errors import DeliveryError
-from bot.events import Agent, InboundFile, ThreadMessage
+from bot.events import Agent, InboundEvent, InboundFile, ThreadMessage
 from storage import repositories as repo
 from storage.db import Database
 
@@ -248,11 +247,7 @@ class MatrixSync:
             events = []
             if room.timeline.limited and room.timeline.prev_batch:
                 events += await self._backfill(room_id, room.timeline.prev_batch, since)
-            for event in room.timeline.events:
-                if isinstance(event, MegolmEvent) and room_id not in self._warned_encrypted:
-                    self._warned_encrypted.add(room_id)
-                    log.error("room %s is encrypted: Pomoc cannot read it", room_id)
-                events.append(event.source)
+            events += [event.source for event in room.timeline.events]
             seen: set[str] = set()
             for raw in events:
                 event_id = raw.get("event_id")
@@ -327,6 +322,24 @@ class MatrixSync:
         known = self.client.rooms
         return any(room in known and user_id in known[room].users for room in rooms)
 
+    async def _translate(self, raw: dict, *, room_id: str) -> InboundEvent | None:
+        """The core's event for an agent's raw event; None for everything else."""
+        prefix = self.config.chat.command_prefix
+        sender = raw.get("sender")
+        if not isinstance(sender, str) or not self.allowed(sender):
+            return None
+        if translate.is_encrypted(raw):
+            if room_id not in self._warned_encrypted:
+                self._warned_encrypted.add(room_id)
+                log.error("room %s is encrypted: Pomoc cannot read it", room_id)
+            agent = await self._agent(room_id, sender)
+            return translate.unreadable(room_id, raw, agent)
+        if not translate.is_relevant(raw, command_prefix=prefix):
+            return None
+        agent = await self._agent(room_id, sender)
+        files = await self._download(raw) if translate.thread_root(raw) else ()
+        return translate.to_event(room_id, raw, agent, files, command_prefix=prefix)
+
     async def _agent(self, room_id: str, user_id: str) -> Agent:
         room = self.client.rooms.get(room_id)
         name = room.user_name(user_id) if room is not None else None
@@ -353,15 +366,7 @@ class MatrixSync:
         return (InboundFile(filename=filename, content_type=mimetype, data=response.body),)
 
     async def _handle(self, raw: dict, *, room_id: str) -> None:
-        prefix = self.config.chat.command_prefix
-        sender = raw.get("sender")
-        if not isinstance(sender, str) or not translate.is_relevant(raw, command_prefix=prefix):
-            return
-        if not self.allowed(sender):
-            return
-        agent = await self._agent(room_id, sender)
-        files = await self._download(raw) if translate.thread_root(raw) else ()
-        event = translate.to_event(room_id, raw, agent, files, command_prefix=prefix)
+        event = await self._translate(raw, room_id=room_id)
         if event is None:
             return
         for attempt in range(1, CORE_ATTEMPTS + 1):

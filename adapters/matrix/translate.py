@@ -10,6 +10,7 @@ import html
 from bot.events import (
     Agent,
     AgentCommand,
+    ChannelUnreadable,
     CommandReply,
     InboundEvent,
     InboundFile,
@@ -201,6 +202,20 @@ def command_outside_thread(raw: dict, command_prefix: str) -> bool:
         return False
     rest = body.strip()[len(command_prefix) :]
     return body.strip().startswith(command_prefix) and rest[:1].isalpha()
+
+
+def is_encrypted(raw: dict) -> bool:
+    return raw.get("type") == "m.room.encrypted"
+
+
+def unreadable(room_id: str, raw: dict, agent: Agent) -> ChannelUnreadable:
+    return ChannelUnreadable(
+        event_id=raw["event_id"],
+        platform=PLATFORM,
+        channel=room_id,
+        agent=agent,
+        reason="end-to-end encrypted",
+    )
 
 
 def is_relevant(raw: dict, *, command_prefix: str) -> bool:

@@ -140,7 +140,12 @@ async def _member(hs: Homeserver, localpart: str, display_name: str) -> MatrixAg
 
 
 async def build_harness(
-    hs: Homeserver, database_url: str, tmp_path: Path, *, relay_mode: str = "all"
+    hs: Homeserver,
+    database_url: str,
+    tmp_path: Path,
+    *,
+    relay_mode: str = "all",
+    managers_here: bool = False,
 ) -> Harness:
     n = next(_names)
     bot_id, bot_token = await asyncio.to_thread(hs.register, f"pomoc{n}", PASSWORD)
@@ -162,6 +167,7 @@ async def build_harness(
         database_url,
         tmp_path,
         departments={"payments": department, "other": department},
+        managers={"platform": "matrix", "channel": room_id} if managers_here else {},
         matrix={
             "enabled": True,
             "homeserver": hs.url,

@@ -9,9 +9,9 @@ from nio import JoinedMembersResponse
 from sqlmodel import select
 
 from bot.errors import DeliveryError
-from storage.models import Message, OutboxItem, ThreadLink
+from storage.models import InboundEvent, Message, OutboxItem, ThreadLink
 from tests.helpers import PNG_1X1, png
-from tests.matrix.conftest import eventually
+from tests.matrix.conftest import _true, build_harness, close_harness, eventually
 
 
 async def test_ticket_opens_a_thread_and_the_conversation_flows_both_ways(matrix):
@@ -347,3 +347,37 @@ async def _is_member(asker, room_id: str, user_id: str) -> bool:
     response = await asker.client.joined_members(room_id)
     assert isinstance(response, JoinedMembersResponse), response
     return user_id in [member.user_id for member in response.members]
+
+
+async def test_an_encrypted_room_is_reported_to_the_managers_once_a_day(
+    homeserver, database_url, tmp_path
+):
+    """Pomoc cannot read an encrypted room: agents' replies there would vanish silently."""
+    harness = await build_harness(homeserver, database_url, tmp_path, managers_here=True)
+    await harness.start_pomoc()
+    try:
+        sealed = {
+            "algorithm": "m.megolm.v1.aes-sha2",
+            "ciphertext": "AwgAEnBVbkzVe5fK1BXuwZ9gnB",
+            "device_id": "ANNADEVICE",
+            "sender_key": "c2VuZGVyIGtleQ",
+            "session_id": "c2Vzc2lvbg",
+        }
+        for _ in range(2):
+            await harness.anna.client.room_send(harness.room_id, "m.room.encrypted", sealed)
+        notice = await harness.anna.wait_for(lambda m: "cannot read" in m.body)
+        assert notice.sender == harness.adapter.user_id
+        assert harness.room_id in notice.body and "Anna z supportu" in notice.body
+
+        def handled() -> int:
+            with harness.services.db.transaction() as session:
+                return len(session.exec(select(InboundEvent)).all())
+
+        await eventually(lambda: _true(handled() == 2))  # both seen...
+        with harness.services.db.transaction() as session:
+            announced = session.exec(
+                select(OutboxItem).where(OutboxItem.operation == "announce")
+            ).all()
+        assert len(announced) == 1  # ...one warning for the day
+    finally:
+        await close_harness(harness)
