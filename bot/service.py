@@ -148,43 +148,27 @@ class TicketService:
             )
         window = self.ctx.config.triage.deflection_window_minutes
         if ticket.priority == "critical":
-            said.append(self._escalate_now(session, ticket, now=now, actor=actor, just_opened=True))
+            said.append(self._escalate_now(session, ticket, now=now, actor=actor))
         elif suggestions and window > 0:
             transition(session, ticket, Action.SUGGEST, actor=actor, now=now)
             ticket.due_at = now + timedelta(minutes=window)
         else:
-            said.append(
-                self._escalate_or_queue(session, ticket, now=now, actor=actor, just_opened=True)
-            )
+            said.append(self._escalate_or_queue(session, ticket, now=now, actor=actor))
         return said
 
     def _escalate_now(
-        self,
-        session: Session,
-        ticket: Ticket,
-        *,
-        now: datetime,
-        actor: str,
-        just_opened: bool = False,
+        self, session: Session, ticket: Ticket, *, now: datetime, actor: str
     ) -> Message:
-        escalate(session, ticket, actor=actor, now=now, ctx=self.ctx, just_opened=just_opened)
+        escalate(session, ticket, actor=actor, now=now, ctx=self.ctx)
         off_hours = not self.ctx.hours.is_open(now)
         text = texts.CRITICAL_OFF_HOURS if off_hours else texts.ESCALATED
         return bot_says(session, ticket, text, kind="escalated", now=now, ctx=self.ctx)
 
     def _escalate_or_queue(
-        self,
-        session: Session,
-        ticket: Ticket,
-        *,
-        now: datetime,
-        actor: str,
-        just_opened: bool = False,
+        self, session: Session, ticket: Ticket, *, now: datetime, actor: str
     ) -> Message:
         if self.ctx.hours.is_open(now):
-            return self._escalate_now(
-                session, ticket, now=now, actor=actor, just_opened=just_opened
-            )
+            return self._escalate_now(session, ticket, now=now, actor=actor)
         opening = self.ctx.hours.next_opening(now)
         transition(session, ticket, Action.QUEUE, actor=actor, now=now, until=opening.isoformat())
         ticket.due_at = opening

@@ -186,19 +186,10 @@ def _enqueue(
     )
 
 
-def escalate(
-    session: Session,
-    ticket: Ticket,
-    *,
-    actor: str,
-    now: datetime,
-    ctx: Context,
-    just_opened: bool = False,
-) -> None:
-    """Put the ticket in its department's chat: a thread, then each later shop message.
-
-    `just_opened`: the ticket was created in this transaction, so it has no follow-ups to
-    look up."""
+def escalate(session: Session, ticket: Ticket, *, actor: str, now: datetime, ctx: Context) -> None:
+    """Put the ticket in its department's chat: a thread, then each later shop message."""
+    # `new` lives only inside the transaction that opens the ticket: no follow-ups to look up.
+    just_opened = ticket.status == Status.NEW
     transition(session, ticket, Action.ESCALATE, actor=actor, now=now)
     first_escalation = ticket.escalated_at is None
     ticket.escalated_at = ticket.escalated_at or now
