@@ -210,14 +210,15 @@ def escalate(session: Session, ticket: Ticket, *, actor: str, now: datetime, ctx
 def enqueue_post(
     session: Session, ticket: Ticket, message: Message, *, ctx: Context, now: datetime
 ) -> None:
+    posted = message_id(session, message)  # the key needs it: flush a pending message first
     _enqueue(
         session,
         ticket,
         chat_target(session, ticket, ctx.config),
         operation="post",
-        key=f"post:{message_id(session, message)}",
+        key=f"post:{posted}",
         now=now,
-        message_id=message.id,
+        message_id=posted,
     )
 
 

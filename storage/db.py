@@ -11,6 +11,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+log = logging.getLogger(__name__)
+
+WRITES = frozenset({"INSERT", "UPDATE", "DELETE"})
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -47,9 +51,6 @@ class OneWriterAtATime:
             self._lock.release()
 
 
-WRITES = frozenset({"INSERT", "UPDATE", "DELETE"})
-
-
 def make_engine(url: str) -> Engine:
     """Create an engine; for SQLite make the parent folder and switch on WAL."""
     parsed = make_url(url)
@@ -64,8 +65,6 @@ def make_engine(url: str) -> Engine:
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
-
-log = logging.getLogger(__name__)
 
 OUTBOX_WRITTEN = "pomoc.outbox_written"
 
