@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SYNAPSE_STAMP := $(SYNAPSE_VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint format venv synapse chromium clean
+.PHONY: demo test check lint types format venv synapse chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,12 +36,19 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+types: venv
+	$(BIN)/python -m mypy
+
+# The inner loop: lint, types and every test that needs neither Synapse nor Chromium.
+check: lint types
+	$(BIN)/pytest -q -p no:cacheprovider -m "not synapse and not browser"
+
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 # The whole suite. PostgreSQL instead of SQLite: POMOC_TEST_DATABASE_URL=postgresql://... make test
-test: venv synapse chromium lint
+test: venv synapse chromium lint types
 	POMOC_SYNAPSE_PYTHON=$(SYNAPSE_VENV)/bin/python POMOC_CHROMIUM=$(CHROMIUM) \
 		$(BIN)/pytest -q -p no:cacheprovider
 

@@ -1,11 +1,12 @@
-"""Inbox query latency as data grows: the ticket list and the unread count (the "!" beside
-POMOC) with 1,000 vs 100,000 tickets, for one shop holding half of them and for many small
-shops, on SQLite and PostgreSQL; prints each query plan and whether it uses its index.
+"""Inbox query latency as data grows: ticket list and unread count, 1,000 vs 100,000 tickets."""
 
-    .venv/bin/python -m benchmarks.inbox_queries --sizes 1000 100000 --iterations 300
-
-Timed like the panel runs them: the repository function inside one transaction.
-"""
+# Inbox query latency as data grows: the ticket list and the unread count (the "!" beside POMOC)
+# with 1,000 vs 100,000 tickets, for one shop holding half of them and for many small shops, on
+# SQLite and PostgreSQL; prints each query plan and whether it uses its index.
+#
+# .venv/bin/python -m benchmarks.inbox_queries --sizes 1000 100000 --iterations 300
+#
+# Timed like the panel runs them: the repository function inside one transaction.
 
 import argparse
 import contextlib

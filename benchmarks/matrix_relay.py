@@ -1,9 +1,8 @@
-"""Agent -> shop relay latency over a real Synapse, next to the bare homeserver round trip.
+"""Agent -> shop relay latency over a real Synapse, next to the bare homeserver round trip."""
 
-Relay: an agent's `room_send` into a ticket thread until the message is committed in Pomoc's
-database (the shop's inbox reads it from there). Bare: the same agent's `room_send` until a
-second plain nio client receives it. Both are measured interleaved in the same run.
-"""
+# Relay: an agent's `room_send` into a ticket thread until the message is committed in Pomoc's
+# database (the shop's inbox reads it from there). Bare: the same agent's `room_send` until a second
+# plain nio client receives it. Both are measured interleaved in the same run.
 
 # Run: POMOC_SYNAPSE_PYTHON=.venv-synapse/bin/python .venv/bin/python benchmarks/matrix_relay.py
 
@@ -26,7 +25,7 @@ from bot.events import ThreadMessage  # noqa: E402
 from pomoc.agent import MatrixAgent  # noqa: E402
 from pomoc.cli import create_shop  # noqa: E402
 from pomoc.homeserver import Homeserver  # noqa: E402
-from pomoc.runtime import Runtime, build_adapters, build_services  # noqa: E402
+from pomoc.runtime import Runtime, build_core  # noqa: E402
 from storage import repositories as repo  # noqa: E402
 from storage.models import Shop  # noqa: E402
 from tests.fakes.clock import FakeClock  # noqa: E402  (a fixed time inside support hours)
@@ -87,7 +86,7 @@ async def run(hs: Homeserver, work: Path, n: int) -> None:
         }
     )
     secrets = Secrets.from_env({"POMOC_MATRIX_ACCESS_TOKEN": bot_token, "POMOC_SECRET_KEY": "x"})
-    services = build_services(config, secrets, clock=FakeClock(), triager=KeywordTriager())
+    services = build_core(config, secrets, clock=FakeClock(), triager=KeywordTriager())
     committed: dict[str, float] = {}
     handle = services.desk.handle
 
@@ -98,7 +97,7 @@ async def run(hs: Homeserver, work: Path, n: int) -> None:
         return reply
 
     services.desk.handle = timed_handle
-    runtime = Runtime(services=services, adapters=build_adapters(services))
+    runtime = Runtime(services)
     workers = asyncio.create_task(runtime.run_workers())
 
     received: dict[str, float] = {}

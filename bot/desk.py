@@ -1,8 +1,7 @@
-"""The agents' side: inbound chat events become replies, notes, edits and commands.
+"""The agents' side: inbound chat events become replies, notes, edits and commands."""
 
-Each event is claimed by id and applied in one transaction, so a redelivered event is a no-op
-and a crash mid-way leaves it unclaimed for the retry.
-"""
+# Each event is claimed by id and applied in one transaction, so a redelivered event is a no-op
+# and a crash mid-way leaves it unclaimed for the retry.
 
 import asyncio
 from collections.abc import Callable
@@ -10,8 +9,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import texts
-from bot.errors import InvalidTransition, ThreadNotReady, ValidationFailed
+from bot import commands
+from bot.agent_commands import run_command
+from bot.context import Context
+from bot.errors import ThreadNotReady, ValidationFailed
 from bot.events import (
     Agent,
     AgentCommand,
@@ -23,18 +24,11 @@ from bot.events import (
     ThreadMessageEdited,
 )
 from bot.lifecycle import Action, allowed_actions
-from bot.managers import announce
-from bot.ticketing import (
-    Context,
-    add_message,
-    bot_says,
-    enqueue_root_update,
-    message_id,
-    transition,
-)
-from bot.uploads import check_files
+from bot.outbox import announce, enqueue_root_update
+from bot.ticketing import add_message, transition
+from bot.uploads import CheckedFile, check_files
+from bot.vocabulary import Author, Platform, Source
 from storage import repositories as repo
-from storage.db import Database
 from storage.models import Message, MessageLink, Ticket
 
 # How long a reply may wait for its thread to be recorded: the platform has already answered
@@ -45,20 +39,12 @@ UNREADABLE = (
     "⚠️ Pomoc cannot read {platform} room {channel} ({reason}): what {agent} and other agents "
     "write there never reaches the shops. Move the department to an unencrypted room."
 )
-HELP = (
-    "Commands: claim · resolve · reopen · priority critical|normal · assign <user> · "
-    "article <id> · stats. Notes start with {note}; in explicit relay mode only messages "
-    "starting with {reply} reach the shop."
-)
-COMMANDS = frozenset(
-    {"claim", "resolve", "reopen", "priority", "assign", "article", "stats", "help"}
-)
 
 
 class AgentDesk:
-    def __init__(self, db: Database, ctx: Context, *, stats: Callable[[], str] | None = None):
-        self.db = db
+    def __init__(self, ctx: Context, *, stats: Callable[[], str] | None = None) -> None:
         self.ctx = ctx
+        self.db = ctx.db
         self.stats = stats
 
     async def handle(self, event: InboundEvent) -> CommandReply | None:
@@ -77,22 +63,21 @@ class AgentDesk:
                 waited += THREAD_POLL_SECONDS
 
     def apply(self, event: InboundEvent) -> CommandReply | None:
-        platform = event.thread.platform if isinstance(event, ThreadMessage) else event.platform
         now = self.ctx.clock.now()
         with self.db.transaction() as session:
-            if not repo.claim_inbound(session, platform, event.event_id, now):
+            if not repo.claim_inbound(session, event.platform, event.event_id, now):
                 return None
             match event:
                 case ThreadMessage():
                     return self._thread_message(session, event)
                 case ThreadMessageEdited():
-                    return self._edited(session, event)
+                    self._edited(session, event)
                 case ThreadMessageDeleted():
-                    return self._deleted(session, event)
+                    self._deleted(session, event)
                 case AgentCommand():
                     return self._command(session, event)
                 case ChannelUnreadable():
-                    return self._unreadable(session, event, now)
+                    self._unreadable(session, event, now)
         return None
 
     def _unreadable(self, session: Session, event: ChannelUnreadable, now: datetime) -> None:
@@ -121,44 +106,40 @@ class AgentDesk:
                 raise ThreadNotReady(f"{ref.platform} thread {ref.thread_id}")
             return None  # a thread that is not a ticket's
         ticket = session.get(Ticket, link.ticket_id)
+        if ticket is None:
+            return None
         chat = self.ctx.config.chat
         text = event.text.strip()
         lowered = text.lower()
         if lowered.startswith(chat.note_prefix):
-            return self._note(session, ticket, event, text[len(chat.note_prefix) :])
+            self._note(session, ticket, event, text[len(chat.note_prefix) :])
+            return None
         if lowered.startswith(chat.reply_prefix):
             return self._reply(session, ticket, event, text[len(chat.reply_prefix) :])
-        if text.startswith(chat.command_prefix) and text[len(chat.command_prefix) :][:1].isalpha():
-            name, *args = text[len(chat.command_prefix) :].split()
-            command = AgentCommand(
-                event_id=event.event_id,
-                platform=ref.platform,
-                agent=event.agent,
-                name=name.lower(),
-                args=tuple(args),
-            )
-            return self._run_command(session, ticket, command)
+        command = commands.parse_line(text, chat.command_prefix)
+        if command is not None:
+            return self._run(session, ticket, event.agent, command)
         if (
             event.via_reply_action
             or self.ctx.config.department(ticket.department).relay_mode == "all"
         ):
             return self._reply(session, ticket, event, text)
-        return self._note(session, ticket, event, text)
+        self._note(session, ticket, event, text)
+        return None
 
     def _note(self, session: Session, ticket: Ticket, event: ThreadMessage, text: str) -> None:
         now = self.ctx.clock.now()
         message = add_message(
             session,
             ticket,
-            author="note",
+            author=Author.NOTE,
             author_name=event.agent.display_name,
             body=text.strip(),
             now=now,
             ctx=self.ctx,
-            source=event.thread.platform,
+            source=Source(event.platform),
         )
         self._link(session, message, event)
-        return None
 
     def _reply(
         self, session: Session, ticket: Ticket, event: ThreadMessage, text: str
@@ -174,24 +155,25 @@ class AgentDesk:
         message = add_message(
             session,
             ticket,
-            author="agent",
+            author=Author.AGENT,
             author_name=event.agent.display_name,
             body=text,
             now=now,
             ctx=self.ctx,
-            source=event.thread.platform,
+            source=Source(event.platform),
             files=files,
         )
         self._link(session, message, event)
-        enqueue_root_update(session, ticket, ctx=self.ctx, now=now)
+        enqueue_root_update(session, ticket, config=self.ctx.config, now=now)
         if refused:
             return CommandReply(
                 f"Not sent to the shop (type or size not allowed): {refused}", False
             )
         return None
 
-    def _acceptable_files(self, event: ThreadMessage) -> tuple[list, str]:
-        accepted, refused = [], []
+    def _acceptable_files(self, event: ThreadMessage) -> tuple[list[CheckedFile], str]:
+        accepted: list[CheckedFile] = []
+        refused: list[str] = []
         for item in event.files:
             try:
                 accepted += check_files([item], self.ctx.config.attachments)
@@ -202,8 +184,8 @@ class AgentDesk:
     def _link(self, session: Session, message: Message, event: ThreadMessage) -> None:
         session.add(
             MessageLink(
-                message_id=message_id(session, message),
-                platform=event.thread.platform,
+                message_id=repo.flushed_id(session, message),
+                platform=event.platform,
                 channel=event.thread.channel,
                 external_id=event.message_id,
                 created_at=self.ctx.clock.now(),
@@ -213,29 +195,29 @@ class AgentDesk:
     def _edited(self, session: Session, event: ThreadMessageEdited) -> None:
         message = self._agent_copy(session, event.platform, event.message_id)
         if message is None:
-            return None
+            return
         prefix = self.ctx.config.chat.reply_prefix
         text = event.text.strip()
-        if message.author == "agent" and text.lower().startswith(prefix):
+        if message.author == Author.AGENT and text.lower().startswith(prefix):
             text = text[len(prefix) :].strip()
         message.body = text
         message.edited_at = self.ctx.clock.now()
         self._audit_change(session, message, event.agent, "edit")
-        return None
 
     def _deleted(self, session: Session, event: ThreadMessageDeleted) -> None:
         message = self._agent_copy(session, event.platform, event.message_id)
         if message is None:
-            return None
+            return
         message.deleted_at = self.ctx.clock.now()
         self._audit_change(session, message, event.agent, "delete")
-        return None
 
     @staticmethod
-    def _agent_copy(session: Session, platform: str, message_id: str) -> Message | None:
+    def _agent_copy(session: Session, platform: Platform, message_id: str) -> Message | None:
         """Our copy of an agent's chat message; shop and bot messages are never changed."""
         message = repo.message_by_external(session, platform, message_id)
-        return message if message is not None and message.author in ("agent", "note") else None
+        if message is None or message.author not in (Author.AGENT, Author.NOTE):
+            return None
+        return message
 
     def _audit_change(self, session: Session, message: Message, agent: Agent, action: str) -> None:
         session.add(message)
@@ -258,68 +240,11 @@ class AgentDesk:
             ref = event.thread
             link = repo.thread_by_ref(session, ref.platform, ref.channel, ref.thread_id)
             ticket = session.get(Ticket, link.ticket_id) if link else None
-        return self._run_command(session, ticket, event)
+        return self._run(session, ticket, event.agent, event.command)
 
-    def _run_command(
-        self, session: Session, ticket: Ticket | None, command: AgentCommand
+    def _run(
+        self, session: Session, ticket: Ticket | None, agent: Agent, command: commands.Command
     ) -> CommandReply:
-        chat = self.ctx.config.chat
-        if command.name == "stats" and self.stats is not None:
-            return CommandReply(self.stats())
-        if command.name not in COMMANDS or command.name in ("help", "stats"):
-            return CommandReply(
-                HELP.format(note=chat.note_prefix, reply=chat.reply_prefix),
-                ok=command.name == "help",
-            )
-        if ticket is None or ticket.status == "purged":
-            return CommandReply("No ticket here: use the command in a ticket's thread.", ok=False)
-        try:
-            return self._ticket_command(session, ticket, command)
-        except InvalidTransition as error:
-            return CommandReply(f"Ticket #{ticket.id}: {error}.", ok=False)
-
-    def _ticket_command(
-        self, session: Session, ticket: Ticket, command: AgentCommand
-    ) -> CommandReply:
-        now = self.ctx.clock.now()
-        actor = command.agent.actor
-        name, args = command.name, command.args
-        if name in ("resolve", "reopen"):
-            action = Action.RESOLVE if name == "resolve" else Action.REOPEN
-            transition(session, ticket, action, actor=actor, now=now)
-            body = texts.RESOLVED if name == "resolve" else texts.REOPENED
-            done = "resolved" if name == "resolve" else "reopened"
-            bot_says(session, ticket, body, kind=done, now=now, ctx=self.ctx)
-            reply = f"Ticket #{ticket.id} {done} by {command.agent.display_name}."
-        elif name == "priority":
-            if not args or args[0].lower() not in ("critical", "normal"):
-                return CommandReply("Usage: priority critical|normal", ok=False)
-            ticket.priority = args[0].lower()
-            reply = f"Ticket #{ticket.id} priority: {ticket.priority}."
-        elif name in ("claim", "assign"):
-            if name == "assign" and not args:
-                return CommandReply("Usage: assign <user>", ok=False)
-            ticket.assignee = command.agent.display_name if name == "claim" else " ".join(args)
-            reply = f"Ticket #{ticket.id} assigned to {ticket.assignee}."
-        else:  # article
-            article = self.ctx.triager.article(args[0]) if args else None
-            if article is None:
-                return CommandReply("Usage: article <id> (an id from the help center)", ok=False)
-            bot_says(
-                session,
-                ticket,
-                texts.ARTICLE.format(title=article.title, url=article.url),
-                kind="article",
-                now=now,
-                ctx=self.ctx,
-                article=article.article_id,
-            )
-            reply = f"Article {article.article_id} sent to the shop."
-        ticket.updated_at = now
-        session.add(ticket)
-        if name not in ("resolve", "reopen"):  # transition() has audited those
-            repo.audit(
-                session, ticket_id=ticket.id, actor=actor, action=name, now=now, args=list(args)
-            )
-        enqueue_root_update(session, ticket, ctx=self.ctx, now=now)
-        return CommandReply(reply)
+        return run_command(
+            session, self.ctx, ticket=ticket, agent=agent, command=command, stats=self.stats
+        )

@@ -3,31 +3,31 @@
 from dataclasses import replace
 from datetime import datetime, time
 
-from bot.managers import announce
+from bot.context import Context
+from bot.outbox import announce
 from bot.sla import SlaPolicy
 from bot.stats import Summary, digest_period, render, summarize
-from bot.ticketing import Context
+from storage import jobs
 from storage import repositories as repo
-from storage.db import Database
 from storage.models import Ticket
 
 
 class ManagerReports:
     """The daily digest for the managers' channel and `stats` on demand."""
 
-    def __init__(self, db: Database, ctx: Context) -> None:
-        self.db = db
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.db = ctx.db
         self.policy = SlaPolicy(ctx.config.sla, ctx.hours)
 
     def summary(self, start: datetime, end: datetime, *, with_status: bool = False) -> Summary:
         with self.db.transaction() as session:
             summary = summarize(
-                repo.tickets_touched_between(session, start, end),
+                jobs.tickets_touched_between(session, start, end),
                 start=start,
                 end=end,
-                queued=repo.audit_count(session, action="queue", start=start, end=end),
-                alerts=repo.sla_alerts_between(session, start, end),
+                queued=jobs.audit_count(session, action="queue", start=start, end=end),
+                alerts=jobs.sla_alerts_between(session, start, end),
                 policy=self.policy,
             )
             if with_status:

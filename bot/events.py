@@ -1,10 +1,21 @@
-"""Inbound chat events, normalised by each adapter's translate module into these dataclasses.
+"""Inbound chat events, normalised by each adapter's translate module into these dataclasses."""
 
-Raw Slack or Matrix payloads never cross into the core; the ids here are strings the adapter
-chose (Slack `ts`, Matrix event ids) and are only compared, never parsed.
-"""
+# Raw Slack or Matrix payloads never cross into the core; the ids here are strings the adapter
+# chose (Slack `ts`, Matrix event ids) and are only compared, never parsed.
 
 from dataclasses import dataclass, field
+
+from bot.commands import Command
+from bot.vocabulary import (
+    Actor,
+    ChannelId,
+    EventId,
+    ExternalId,
+    Platform,
+    ThreadId,
+    TicketId,
+    UserId,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,68 +29,71 @@ class InboundFile:
 class ThreadRef:
     """Where a ticket's conversation lives on one platform."""
 
-    platform: str
-    channel: str
-    thread_id: str
+    platform: Platform
+    channel: ChannelId
+    thread_id: ThreadId
 
 
 @dataclass(frozen=True, slots=True)
 class Agent:
-    platform: str
-    user_id: str
+    platform: Platform
+    user_id: UserId
     display_name: str
 
     @property
-    def actor(self) -> str:
-        return f"agent:{self.platform}:{self.user_id}"
+    def actor(self) -> Actor:
+        return Actor.agent(self.platform, self.user_id)
 
 
 @dataclass(frozen=True, slots=True)
 class ThreadMessage:
     """An agent wrote in a ticket's thread (a reply, a note or a command, decided by the core)."""
 
-    event_id: str
+    event_id: EventId
     thread: ThreadRef
-    message_id: str
+    message_id: ExternalId
     agent: Agent
     text: str
     files: tuple[InboundFile, ...] = field(default=())
     # Sent through an explicit "reply to shop" action (Slack shortcut, Matrix `!reply`).
     via_reply_action: bool = False
 
+    @property
+    def platform(self) -> Platform:
+        return self.thread.platform
+
 
 @dataclass(frozen=True, slots=True)
 class ThreadMessageEdited:
-    event_id: str
-    platform: str
-    message_id: str
+    event_id: EventId
+    platform: Platform
+    message_id: ExternalId
     agent: Agent
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class ThreadMessageDeleted:
-    event_id: str
-    platform: str
-    message_id: str
+    event_id: EventId
+    platform: Platform
+    message_id: ExternalId
     agent: Agent
 
 
 @dataclass(frozen=True, slots=True)
 class AgentCommand:
-    """A command from a button, a slash command or a `!command` line.
+    """A command from a button, a slash command or a `!command` line outside a thread.
 
     `thread` locates the ticket when the command comes from a thread; `ticket_id` when the
     platform carries it (Slack button values, `/pomoc claim 42`).
     """
 
-    event_id: str
-    platform: str
+    event_id: EventId
+    platform: Platform
     agent: Agent
-    name: str  # claim / resolve / reopen / priority / assign / article / stats / help
-    args: tuple[str, ...] = ()
+    command: Command
     thread: ThreadRef | None = None
-    ticket_id: int | None = None
+    ticket_id: TicketId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +101,9 @@ class ChannelUnreadable:
     """An agent wrote where Pomoc cannot read (an encrypted Matrix room): replies written there
     never reach the shop, so the managers must hear of it."""
 
-    event_id: str
-    platform: str
-    channel: str
+    event_id: EventId
+    platform: Platform
+    channel: ChannelId
     agent: Agent
     reason: str
 

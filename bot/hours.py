@@ -1,8 +1,7 @@
-"""Support hours: when agents work, how much of their time lies between two instants, and when.
+"""Support hours: when agents work, how much of their time lies between two instants, and when."""
 
-Pure functions of the configuration and instants. Intervals are computed on local wall-clock
-times converted to UTC, so a DST change (last Sunday of March/October) never shifts opening hours.
-"""
+# Pure functions of the configuration and instants. Intervals are computed on local wall-clock times
+# converted to UTC, so a DST change (last Sunday of March/October) never shifts opening hours.
 
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
@@ -55,7 +54,7 @@ class SupportHours:
         self.extra_closed = frozenset(date.fromisoformat(day) for day in config.extra_closed_days)
 
     @cached_property
-    def _holidays(self) -> holidays.HolidayBase | dict:
+    def _holidays(self) -> holidays.HolidayBase | dict[date, str]:
         return holidays.country_holidays(self.country) if self.country else {}
 
     def is_working_day(self, day: date) -> bool:

@@ -1,7 +1,6 @@
-"""Retention: auto-resolve silent waiting tickets, purge old resolved ones, prune the audit log.
+"""Retention: auto-resolve silent waiting tickets, purge old resolved ones, prune the audit log."""
 
-The cut-offs are pure (`Cutoffs.at`); `Housekeeper` applies them in small batches.
-"""
+# The cut-offs are pure (`Cutoffs.at`); `Housekeeper` applies them in small batches.
 
 import logging
 from dataclasses import dataclass
@@ -9,14 +8,16 @@ from datetime import datetime, timedelta
 
 from bot import texts
 from bot.config import RetentionConfig
+from bot.context import Context
 from bot.lifecycle import Action, Status
-from bot.ticketing import Context, bot_says, enqueue_root_update, transition
+from bot.outbox import enqueue_root_update
+from bot.ticketing import bot_says, transition
+from bot.vocabulary import SYSTEM
+from storage import jobs
 from storage import repositories as repo
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-SYSTEM = "system"
 BATCH = 100
 
 
@@ -46,9 +47,9 @@ class Swept:
 
 
 class Housekeeper:
-    def __init__(self, db: Database, ctx: Context) -> None:
-        self.db = db
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.db = ctx.db
 
     def run(self) -> Swept:
         """Every retention step once, as the hourly job does."""
@@ -63,7 +64,7 @@ class Housekeeper:
         done = 0
         while True:
             with self.db.transaction() as session:
-                batch = repo.quiet_tickets(
+                batch = jobs.quiet_tickets(
                     session, status=Status.WAITING, before=before, limit=BATCH
                 )
                 for ticket in batch:
@@ -76,7 +77,7 @@ class Housekeeper:
                         now=now,
                         ctx=self.ctx,
                     )
-                    enqueue_root_update(session, ticket, ctx=self.ctx, now=now)
+                    enqueue_root_update(session, ticket, config=self.ctx.config, now=now)
             done += len(batch)
             if len(batch) < BATCH:
                 return done
@@ -88,10 +89,10 @@ class Housekeeper:
         while True:
             keys: set[str] = set()
             with self.db.transaction() as session:
-                batch = repo.resolved_before(session, before=before, limit=BATCH)
+                batch = jobs.resolved_before(session, before=before, limit=BATCH)
                 for ticket in batch:
                     transition(session, ticket, Action.PURGE, actor=SYSTEM, now=now)
-                    keys |= repo.delete_ticket_content(session, ticket.id)
+                    keys |= jobs.delete_ticket_content(session, repo.row_id(ticket))
                     # The row stays as a tombstone (ids, dates, department for reports);
                     # what the shop wrote goes.
                     ticket.title, ticket.body, ticket.order_url = "", "", None
@@ -108,12 +109,12 @@ class Housekeeper:
         if not keys:
             return 0
         with self.db.transaction() as session:
-            unused = [key for key in sorted(keys) if not repo.storage_key_in_use(session, key)]
+            unused = [key for key in sorted(keys) if not jobs.storage_key_in_use(session, key)]
         for key in unused:
             self.ctx.files.delete(key)
         return len(unused)
 
     def prune(self, before: datetime) -> int:
         with self.db.transaction() as session:
-            repo.prune_sla_alerts(session, before=before)
-            return repo.prune_audit(session, before=before)
+            jobs.prune_sla_alerts(session, before=before)
+            return jobs.prune_audit(session, before=before)

@@ -1,8 +1,7 @@
-"""The ticket lifecycle as one explicit state machine.
+"""The ticket lifecycle as one explicit state machine."""
 
-new -> suggested -> queued -> open <-> waiting -> resolved -> purged, with reopen.
-Every status change in Pomoc goes through `next_status`; the table below is the whole truth.
-"""
+# new -> suggested -> queued -> open <-> waiting -> resolved -> purged, with reopen. Every status
+# change in Pomoc goes through `next_status`; the table below is the whole truth.
 
 from enum import StrEnum
 

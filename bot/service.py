@@ -1,45 +1,31 @@
 """The shop-side service API and the time-driven steps: what the panel and the scheduler call."""
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from bot import texts
+from bot.context import Context
 from bot.errors import InvalidTransition, NotFound, RateLimited
 from bot.events import InboundFile
+from bot.inbox import conversation, shop_ticket
 from bot.lifecycle import Action, Status
-from bot.ticketing import (
-    Context,
-    add_message,
-    bot_says,
-    enqueue_post,
-    enqueue_root_update,
-    escalate,
-    transition,
-)
-from bot.uploads import check_files
+from bot.outbox import enqueue_post, enqueue_root_update
+from bot.ticketing import add_message, bot_says, escalate, transition
+from bot.uploads import CheckedFile, check_files
 from bot.validation import check_body, check_order_url, check_title
+from bot.views import Conversation, ShopTicket
+from bot.vocabulary import SYSTEM, Actor, Author, Priority
 from storage import repositories as repo
-from storage.db import Database
-from storage.models import Attachment, Message, Shop, Ticket
-
-SYSTEM = "system"
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """A ticket as its shop sees it: messages in order (no internal notes) and their files."""
-
-    ticket: Ticket
-    messages: list[Message]
-    attachments: list[Attachment]
+from storage.models import Message, Shop, Ticket
 
 
 class TicketService:
-    def __init__(self, db: Database, ctx: Context) -> None:
-        self.db = db
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.db = ctx.db
 
     # -- shop side ---------------------------------------------------------------------------
 
@@ -50,7 +36,7 @@ class TicketService:
         title: str | None,
         body: str | None,
         order_url: str | None = None,
-        files: list[InboundFile] = (),
+        files: Sequence[InboundFile] = (),
     ) -> Conversation:
         """Validate, triage and store a new ticket, then suggest, queue or escalate it.
 
@@ -62,16 +48,16 @@ class TicketService:
         checked = check_files(list(files), self.ctx.config.attachments)
         assessment = self.ctx.triager.assess(title=title, body=body)
         now = self.ctx.clock.now()
-        actor = f"shop:{shop.id}"
+        actor = Actor.shop(repo.row_id(shop))
         with self.db.transaction() as session:
             self._check_rate(session, shop, now)
             ticket = Ticket(
-                shop_id=shop.id,
+                shop_id=repo.row_id(shop),
                 title=title,
                 body=body,
                 order_url=order_url,
                 status=Status.NEW,
-                priority="critical" if assessment.critical else "normal",
+                priority=Priority.CRITICAL if assessment.critical else Priority.NORMAL,
                 department=assessment.department,
                 triage={
                     "suggestions": [asdict(s) for s in assessment.suggestions],
@@ -96,23 +82,24 @@ class TicketService:
             first = self._shop_message(session, ticket, shop, body=body, files=checked, now=now)
             replies = self._first_step(session, ticket, now=now, actor=actor)
             # Only uploads need a read: their rows get ids at the flush above.
-            stored = repo.message_attachments(session, [first.id]) if checked else []
-        return Conversation(ticket, [first, *replies], stored)
-
-    def conversation(self, *, shop: Shop, ticket_id: int) -> Conversation:
-        with self.db.transaction() as session:
-            ticket = self._shop_ticket(session, shop, ticket_id)
-            messages = repo.ticket_messages(session, ticket.id, include_notes=False)
-            files = repo.message_attachments(session, [m.id for m in messages])
-        return Conversation(ticket, messages, files)
+            session.flush()  # the answer shows the rows' ids
+            stored = repo.message_attachments(session, [repo.row_id(first)]) if checked else []
+            return conversation(ticket, [first, *replies], stored)
 
     def _shop_message(
-        self, session: Session, ticket: Ticket, shop: Shop, *, body: str, files: list, now: datetime
+        self,
+        session: Session,
+        ticket: Ticket,
+        shop: Shop,
+        *,
+        body: str,
+        files: list[CheckedFile],
+        now: datetime,
     ) -> Message:
         return add_message(
             session,
             ticket,
-            author="shop",
+            author=Author.SHOP,
             author_name=shop.name,
             body=body,
             now=now,
@@ -125,11 +112,12 @@ class TicketService:
         instance sees the same number."""
         limit = self.ctx.config.panel.max_new_tickets_per_hour
         hour_ago = now - timedelta(hours=1)
-        if repo.tickets_created_since(session, shop.id, hour_ago, cap=limit) >= limit:
-            raise RateLimited(f"shop {shop.id}")
+        shop_id = repo.row_id(shop)
+        if repo.tickets_created_since(session, shop_id, hour_ago, cap=limit) >= limit:
+            raise RateLimited(f"shop {shop_id}")
 
     def _first_step(
-        self, session: Session, ticket: Ticket, *, now: datetime, actor: str
+        self, session: Session, ticket: Ticket, *, now: datetime, actor: Actor
     ) -> list[Message]:
         """Suggest, escalate or queue a new ticket; returns the bot's messages to the shop."""
         said = []
@@ -147,7 +135,7 @@ class TicketService:
                 )
             )
         window = self.ctx.config.triage.deflection_window_minutes
-        if ticket.priority == "critical":
+        if ticket.priority == Priority.CRITICAL:
             said.append(self._escalate_now(session, ticket, now=now, actor=actor))
         elif suggestions and window > 0:
             transition(session, ticket, Action.SUGGEST, actor=actor, now=now)
@@ -157,7 +145,7 @@ class TicketService:
         return said
 
     def _escalate_now(
-        self, session: Session, ticket: Ticket, *, now: datetime, actor: str
+        self, session: Session, ticket: Ticket, *, now: datetime, actor: Actor
     ) -> Message:
         escalate(session, ticket, actor=actor, now=now, ctx=self.ctx)
         off_hours = not self.ctx.hours.is_open(now)
@@ -165,7 +153,7 @@ class TicketService:
         return bot_says(session, ticket, text, kind="escalated", now=now, ctx=self.ctx)
 
     def _escalate_or_queue(
-        self, session: Session, ticket: Ticket, *, now: datetime, actor: str
+        self, session: Session, ticket: Ticket, *, now: datetime, actor: Actor
     ) -> Message:
         if self.ctx.hours.is_open(now):
             return self._escalate_now(session, ticket, now=now, actor=actor)
@@ -184,34 +172,30 @@ class TicketService:
         )
 
     def add_shop_message(
-        self, *, shop: Shop, ticket_id: int, body: str | None, files: list[InboundFile] = ()
+        self, *, shop: Shop, ticket_id: int, body: str | None, files: Sequence[InboundFile] = ()
     ) -> Conversation:
         """A follow-up from the shop; returns the ticket with just the new message."""
         body = check_body(body)
         checked = check_files(list(files), self.ctx.config.attachments)
         now = self.ctx.clock.now()
+        config = self.ctx.config
         with self.db.transaction() as session:
             ticket = self._shop_ticket(session, shop, ticket_id)
             was = ticket.status
-            transition(session, ticket, Action.SHOP_REPLY, actor=f"shop:{shop.id}", now=now)
+            actor = Actor.shop(repo.row_id(shop))
+            transition(session, ticket, Action.SHOP_REPLY, actor=actor, now=now)
             message = self._shop_message(session, ticket, shop, body=body, files=checked, now=now)
-            enqueue_post(session, ticket, message, ctx=self.ctx, now=now)
+            enqueue_post(session, ticket, message, config=config, now=now)
             if was != ticket.status:
-                enqueue_root_update(session, ticket, ctx=self.ctx, now=now)
-            stored = repo.message_attachments(session, [message.id]) if checked else []
-        return Conversation(ticket, [message], stored)
+                enqueue_root_update(session, ticket, config=config, now=now)
+            session.flush()  # the answer shows the message's id
+            stored = repo.message_attachments(session, [repo.row_id(message)]) if checked else []
+            return conversation(ticket, [message], stored)
 
-    def mark_read(self, *, shop: Shop, ticket_id: int) -> None:
-        with self.db.transaction() as session:
-            ticket = self._shop_ticket(session, shop, ticket_id)
-            if ticket.unread:
-                ticket.unread = False
-                session.add(ticket)
-
-    def feedback(self, *, shop: Shop, ticket_id: int, helped: bool) -> Ticket:
+    def feedback(self, *, shop: Shop, ticket_id: int, helped: bool) -> ShopTicket:
         """The owner's answer to the suggested articles: close as deflected, or pass to an agent."""
         now = self.ctx.clock.now()
-        actor = f"shop:{shop.id}"
+        actor = Actor.shop(repo.row_id(shop))
         with self.db.transaction() as session:
             ticket = self._shop_ticket(session, shop, ticket_id)
             if ticket.status != Status.SUGGESTED:
@@ -226,10 +210,10 @@ class TicketService:
                 ticket.unread = False
             else:
                 self._escalate_or_queue(session, ticket, now=now, actor=actor)
-        return ticket
+            return shop_ticket(ticket)
 
     def _shop_ticket(self, session: Session, shop: Shop, ticket_id: int) -> Ticket:
-        ticket = repo.shop_ticket(session, shop.id, ticket_id)
+        ticket = repo.shop_ticket(session, repo.row_id(shop), ticket_id)
         if ticket is None:
             raise NotFound(f"ticket {ticket_id}")
         return ticket

@@ -1,9 +1,8 @@
-"""SLA targets: deadlines per priority, a reminder in the thread, limited alerts at a breach.
+"""SLA targets: deadlines per priority, a reminder in the thread, limited alerts at a breach."""
 
-The clock starts when the shop opens the ticket and counts support hours only, except for
-`wall_clock_priorities` (critical by default: handled on weekends and at night, so their clock
-never stops). Deciding what is due is pure (`SlaPolicy.due_alerts`); `SlaMonitor` applies it.
-"""
+# The clock starts when the shop opens the ticket and counts support hours only, except for
+# `wall_clock_priorities` (critical by default: handled on weekends and at night, so their clock
+# never stops). Deciding what is due is pure (`SlaPolicy.due_alerts`); `SlaMonitor` applies it.
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -12,12 +11,14 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.config import SlaConfig
+from bot.context import Context
 from bot.hours import Calendar, SupportHours, WallClock
 from bot.lifecycle import Status
-from bot.managers import announce
-from bot.ticketing import Context, add_message, enqueue_post
+from bot.outbox import announce, enqueue_post
+from bot.ticketing import add_message
+from bot.vocabulary import Author, Priority, Source
+from storage import jobs
 from storage import repositories as repo
-from storage.db import Database
 from storage.models import SlaAlert, Ticket
 
 FIRST_RESPONSE = "first_response"
@@ -58,17 +59,17 @@ class SlaPolicy:
         self.hours = hours
         self._wall = WallClock()
 
-    def calendar(self, priority: str) -> Calendar:
+    def calendar(self, priority: Priority) -> Calendar:
         return self._wall if priority in self.config.wall_clock_priorities else self.hours
 
-    def target_minutes(self, kind: str, priority: str) -> int | None:
+    def target_minutes(self, kind: str, priority: Priority) -> int | None:
         """The target for `priority`, falling back to `normal`; None means no target."""
         table = (
             self.config.first_response_minutes
             if kind == FIRST_RESPONSE
             else self.config.resolution_minutes
         )
-        return table.get(priority, table.get("normal"))
+        return table.get(priority, table.get(Priority.NORMAL))
 
     def deadline(self, ticket: Ticket, kind: str) -> datetime | None:
         minutes = self.target_minutes(kind, ticket.priority)
@@ -78,7 +79,8 @@ class SlaPolicy:
 
     def due_alerts(self, ticket: Ticket, sent: list[SlaAlert], *, now: datetime) -> list[Alert]:
         """What to send for `ticket` now, given the alerts already sent (oldest first)."""
-        alerts = []
+        alerts: list[Alert] = []
+        ticket_id = repo.row_id(ticket)
         for kind in (FIRST_RESPONSE, RESOLUTION):
             if kind == FIRST_RESPONSE and ticket.first_response_at is not None:
                 continue
@@ -95,7 +97,7 @@ class SlaPolicy:
                 # Never at the start of a short target: a reminder that early is only noise.
                 target = self.target_minutes(kind, ticket.priority) or 0
                 if left <= min(self.config.remind_before_minutes, target / 2):
-                    alerts.append(Alert(ticket.id, kind, REMINDER, 1, deadline))
+                    alerts.append(Alert(ticket_id, kind, REMINDER, 1, deadline))
         return alerts
 
     def _breach(
@@ -107,27 +109,27 @@ class SlaPolicy:
         own = [a for a in breaches if a.kind == kind]
         if own and now - own[-1].created_at < timedelta(minutes=self.config.realert_minutes):
             return None
-        return Alert(ticket.id, kind, BREACH, len(own) + 1, deadline)
+        return Alert(repo.row_id(ticket), kind, BREACH, len(own) + 1, deadline)
 
 
 class SlaMonitor:
     """The scheduled SLA check: records each due alert and queues its delivery."""
 
-    def __init__(self, db: Database, ctx: Context) -> None:
-        self.db = db
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.db = ctx.db
         self.policy = SlaPolicy(ctx.config.sla, ctx.hours)
 
     def check(self) -> list[Alert]:
         now = self.ctx.clock.now()
         done = []
         with self.db.transaction() as session:
-            tickets = repo.tickets_in_status(session, WATCHED)
+            tickets = jobs.tickets_in_status(session, WATCHED)
             sent: dict[int, list[SlaAlert]] = defaultdict(list)
-            for row in repo.sla_alerts(session, [t.id for t in tickets]):
+            for row in jobs.sla_alerts(session, [repo.row_id(t) for t in tickets]):
                 sent[row.ticket_id].append(row)
             for ticket in tickets:
-                for alert in self.policy.due_alerts(ticket, sent[ticket.id], now=now):
+                for alert in self.policy.due_alerts(ticket, sent[repo.row_id(ticket)], now=now):
                     self._send(session, ticket, alert, now=now)
                     done.append(alert)
         return done
@@ -135,7 +137,7 @@ class SlaMonitor:
     def _send(self, session: Session, ticket: Ticket, alert: Alert, *, now: datetime) -> None:
         session.add(
             SlaAlert(
-                ticket_id=ticket.id,
+                ticket_id=alert.ticket_id,
                 kind=alert.kind,
                 stage=alert.stage,
                 seq=alert.seq,
@@ -153,17 +155,17 @@ class SlaMonitor:
             note = add_message(
                 session,
                 ticket,
-                author="note",
+                author=Author.NOTE,
                 author_name=SLA_AUTHOR,
                 body=REMINDER_TEXT.format(
                     label=label, priority=ticket.priority, due=due, left=round(left)
                 ),
                 now=now,
                 ctx=self.ctx,
-                source="system",
+                source=Source.SYSTEM,
                 extra={"kind": "sla_reminder", "sla": alert.kind},
             )
-            enqueue_post(session, ticket, note, ctx=self.ctx, now=now)
+            enqueue_post(session, ticket, note, config=self.ctx.config, now=now)
             return
         text = BREACH_TEXT.format(
             repeat="" if alert.seq == 1 else f" (reminder {alert.seq})",
@@ -173,6 +175,6 @@ class SlaMonitor:
             priority=ticket.priority,
             label=label,
             due=due,
-            url=f"{self.ctx.config.server.public_url.rstrip('/')}/panel/tickets/{ticket.id}",
+            url=f"{self.ctx.public_url}/panel/tickets/{ticket.id}",
         )
         announce(session, self.ctx.config, key=alert.key, text=text, now=now)

@@ -5,11 +5,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from bot.hours import SupportHours
+from bot.lifecycle import Status
 from bot.sla import BREACH, SlaPolicy
 from storage.models import SlaAlert, Ticket
 
 # Statuses worth listing in `stats`: the work still in progress.
-IN_PROGRESS = ("suggested", "queued", "open", "waiting")
+IN_PROGRESS = (Status.SUGGESTED, Status.QUEUED, Status.OPEN, Status.WAITING)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def summarize(
     waits = [
         policy.calendar(t.priority).support_minutes_between(t.created_at, t.first_response_at)
         for t in tickets
-        if within(t.first_response_at)
+        if t.first_response_at is not None and within(t.first_response_at)
     ]
     departments: dict[str, int] = {}
     for ticket in opened:

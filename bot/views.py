@@ -1,8 +1,12 @@
-"""Read-only snapshots the core hands to adapters for rendering; adapters never see ORM rows."""
+"""Read-only snapshots the core hands out: adapters and the panel never see ORM rows."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from bot.lifecycle import Status
+from bot.vocabulary import AttachmentId, Author, MessageId, Priority, ShopId, TicketId
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +21,7 @@ class Suggestion:
 
 @dataclass(frozen=True, slots=True)
 class AttachmentView:
-    id: int
+    id: AttachmentId
     filename: str
     content_type: str
     size: int
@@ -33,12 +37,14 @@ class AttachmentView:
 
 @dataclass(frozen=True, slots=True)
 class TicketView:
-    id: int
+    """A ticket as agents see it in the root message of its thread."""
+
+    id: TicketId
     shop_name: str
     title: str
     body: str
-    status: str
-    priority: str
+    status: Status
+    priority: Priority
     department: str
     assignee: str | None
     order_url: str | None
@@ -52,16 +58,85 @@ class TicketView:
 
     @property
     def is_critical(self) -> bool:
-        return self.priority == "critical"
+        return self.priority == Priority.CRITICAL
 
 
 @dataclass(frozen=True, slots=True)
 class MessageView:
     """A message to post into a ticket's thread."""
 
-    id: int
-    ticket_id: int
-    author: str  # shop / bot / agent / note / system
+    id: MessageId
+    ticket_id: TicketId
+    author: Author
     author_name: str
     body: str
     attachments: tuple[AttachmentView, ...] = field(default=())
+
+
+# -- the shop's side (the panel API and the web inbox) -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShopTicket:
+    """A row of the shop's ticket list."""
+
+    id: TicketId
+    shop_id: ShopId
+    title: str
+    status: Status
+    priority: Priority
+    department: str
+    unread: bool
+    order_url: str | None
+    created_at: datetime
+    last_activity_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShopAttachment:
+    id: AttachmentId
+    ticket_id: TicketId
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShopMessage:
+    """A message as the shop reads it (never an internal note)."""
+
+    id: MessageId
+    ticket_id: TicketId
+    author: Author
+    author_name: str
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+    kind: str | None = None  # what a bot message is: suggestions, queued, resolved, ...
+    suggestions: tuple[dict[str, Any], ...] = ()
+    attachments: tuple[ShopAttachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A ticket as its shop sees it: the description and messages in order."""
+
+    ticket: ShopTicket
+    body: str
+    messages: tuple[ShopMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShopTickets:
+    tickets: tuple[ShopTicket, ...]
+    unread: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """An attachment the shop may download: where its bytes are and how to serve them."""
+
+    filename: str
+    content_type: str
+    path: Path

@@ -1,16 +1,23 @@
-"""A support agent on Matrix from the terminal: the scripted demo drives it, and so can a person.
+"""A support agent on Matrix from the terminal: the scripted demo drives it, and so can a person."""
 
-`pomoc agent` logs in, prints every new ticket root and thread message in the rooms the agent
-is in, and reads lines from stdin: `N text` answers in thread N (`N !claim`, `N !note ...` work
-too, as in any Matrix client).
-"""
+# `pomoc agent` logs in, prints every new ticket root and thread message in the rooms the agent is
+# in, and reads lines from stdin: `N text` answers in thread N (`N !claim`, `N !note ...` work too,
+# as in any Matrix client).
 
 import asyncio
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from nio import AsyncClient, LoginResponse, RoomMessageText, SyncResponse
+from nio import (
+    AsyncClient,
+    LoginResponse,
+    MatrixRoom,
+    RoomMessageText,
+    RoomSendResponse,
+    SyncResponse,
+)
 
 
 @dataclass(frozen=True)
@@ -22,7 +29,7 @@ class SeenMessage:
     thread_root: str | None  # None for a thread root or a plain room message
 
 
-def thread_reply(root_event_id: str, text: str) -> dict:
+def thread_reply(root_event_id: str, text: str) -> dict[str, Any]:
     """Content of a message in the thread under `root_event_id` (spec: threading module)."""
     return {
         "msgtype": "m.text",
@@ -46,7 +53,7 @@ class MatrixAgent:
         self.client = AsyncClient(homeserver, user_id)
         self.seen: list[SeenMessage] = []
         self._changed = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def login(self, password: str) -> None:
         response = await self.client.login(password, device_name="pomoc agent")
@@ -61,7 +68,7 @@ class MatrixAgent:
         self.client.add_event_callback(self._on_message, RoomMessageText)
         self._task = asyncio.create_task(self.client.sync_forever(timeout=10_000))
 
-    async def _on_message(self, room: object, event: RoomMessageText) -> None:
+    async def _on_message(self, room: MatrixRoom, event: RoomMessageText) -> None:
         self.seen.append(
             SeenMessage(
                 room_id=room.room_id,
@@ -89,10 +96,9 @@ class MatrixAgent:
         response = await self.client.room_send(
             room_id, "m.room.message", thread_reply(root_event_id, text)
         )
-        event_id = getattr(response, "event_id", None)
-        if event_id is None:
+        if not isinstance(response, RoomSendResponse):
             raise RuntimeError(f"sending failed: {response}")
-        return event_id
+        return str(response.event_id)
 
     async def close(self) -> None:
         if self._task is not None:

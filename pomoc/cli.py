@@ -32,12 +32,11 @@ def run(
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
 ) -> None:
     """Start the HTTP server and the background workers."""
-    from pomoc.runtime import Runtime, build_adapters, build_services
+    from pomoc.runtime import Runtime, build_core
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _config(config)
-    services = build_services(settings, Secrets.from_env())
-    runtime = Runtime(services=services, adapters=build_adapters(services))
+    runtime = Runtime(build_core(settings, Secrets.from_env()))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             runtime.serve(host=host or settings.server.host, port=port or settings.server.port)
@@ -93,14 +92,14 @@ def shops_add(name: str, config: ConfigOption = None) -> None:
 @shops_app.command("list")
 def shops_list(config: ConfigOption = None) -> None:
     """List shops."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.db import Database
 
     settings = _config(config)
     db = Database(settings.database.url)
     with db.transaction() as session:
-        for shop in session.exec(select(Shop).order_by(Shop.id)):
+        for shop in session.exec(select(Shop).order_by(col(Shop.id))):
             typer.echo(f"{shop.id}\t{shop.name}\t{'active' if shop.active else 'inactive'}")
     db.dispose()
 

@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, load_config
+from bot.errors import ConfigError
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="TOML config file (default: embedded).")

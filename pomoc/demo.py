@@ -1,9 +1,8 @@
-"""`pomoc demo`: the whole flow on one machine, with nothing to configure.
+"""`pomoc demo`: the whole flow on one machine, with nothing to configure."""
 
-A local Synapse with a room per department and two demo agents, Pomoc on SQLite with the
-default help center, and the web inbox. What it creates lives in `var/demo/` and is reused by
-the next run, so a second start takes seconds.
-"""
+# A local Synapse with a room per department and two demo agents, Pomoc on SQLite with the default
+# help center, and the web inbox. What it creates lives in `var/demo/` and is reused by the next
+# run, so a second start takes seconds.
 
 import asyncio
 import json
@@ -14,11 +13,12 @@ from pathlib import Path
 
 import httpx
 
-from bot.clock import Clock, SystemClock, TravellingClock
+from bot.clock import TravellingClock
 from bot.config import Config, Secrets, parse_config
+from bot.vocabulary import Platform
 from pomoc.cli import create_shop
 from pomoc.homeserver import Homeserver
-from pomoc.runtime import Runtime, build_adapters, build_services
+from pomoc.runtime import Runtime, build_core
 from storage.migrate import upgrade
 
 ROOMS = {  # department -> room name; departments without a room fall back to "other"
@@ -142,13 +142,13 @@ async def _wait_healthy(url: str, timeout: float = 60) -> None:
 
 
 async def _run(site: Site, config: Config, hs: Homeserver, *, scripted: bool, say: Say) -> int:
+    from adapters.matrix.adapter import MatrixAdapter
     from pomoc.agent import MatrixAgent
     from pomoc.demo_story import Stage, play
 
-    clock: Clock = TravellingClock() if scripted else SystemClock()
+    clock = TravellingClock()
     env = {"POMOC_SECRET_KEY": site.secret_key, "POMOC_MATRIX_ACCESS_TOKEN": site.bot_token}
-    services = build_services(config, Secrets.from_env(env), clock=clock)
-    runtime = Runtime(services=services, adapters=build_adapters(services))
+    runtime = Runtime(build_core(config, Secrets.from_env(env), clock=clock))
     server = asyncio.create_task(runtime.serve(host="127.0.0.1", port=config.server.port))
     try:
         await _wait_healthy(config.server.public_url)
@@ -158,8 +158,10 @@ async def _run(site: Site, config: Config, hs: Homeserver, *, scripted: bool, sa
             return 0
         # The bridge's first sync fixes where it starts reading (older history is not relayed):
         # the story must not begin before it, or an agent's quick reply would count as history.
+        matrix = runtime.adapters[Platform.MATRIX]
+        assert isinstance(matrix, MatrixAdapter)
         async with asyncio.timeout(60):
-            await runtime.adapters["matrix"].synced.wait()
+            await matrix.synced.wait()
         agent = MatrixAgent(hs.url, site.agents["anna"])
         await agent.login(AGENTS["anna"])
         await agent.start()

@@ -1,14 +1,14 @@
-"""`pomoc demo --scripted`: a short story played end to end, each step observed for real.
+"""`pomoc demo --scripted`: a short story played end to end, each step observed for real."""
 
-The shop side goes through the real HTTP panel API and the inbox's live stream, the agent side
-through a real Matrix client; the clock travels so that a Saturday can happen on a Wednesday.
-"""
+# The shop side goes through the real HTTP panel API and the inbox's live stream, the agent side
+# through a real Matrix client; the clock travels so that a Saturday can happen on a Wednesday.
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -51,10 +51,11 @@ def expect(condition: bool, message: str) -> None:
         raise StepFailed(message)
 
 
-async def _open(http: httpx.AsyncClient, title: str, body: str) -> dict:
+async def _open(http: httpx.AsyncClient, title: str, body: str) -> dict[str, Any]:
     response = await http.post("/api/v1/tickets", data={"title": title, "body": body})
     expect(response.status_code == 201, f"ticket not created: {response.text}")
-    return response.json()
+    ticket: dict[str, Any] = response.json()
+    return ticket
 
 
 async def deflected_question(stage: Stage, http: httpx.AsyncClient) -> str:

@@ -1,8 +1,7 @@
-"""A local Synapse for tests, benchmarks and `pomoc demo`: loopback, SQLite, no federation.
+"""A local Synapse for tests, benchmarks and `pomoc demo`: loopback, SQLite, no federation."""
 
-Synchronous on purpose (subprocess + httpx); call it from async code with `asyncio.to_thread`.
-Synapse runs from its own environment: POMOC_SYNAPSE_PYTHON, default ./.venv-synapse/bin/python.
-"""
+# Synchronous on purpose (subprocess + httpx); call it from async code with `asyncio.to_thread`.
+# Synapse runs from its own environment: POMOC_SYNAPSE_PYTHON, default ./.venv-synapse/bin/python.
 
 import hashlib
 import hmac
@@ -68,7 +67,7 @@ class Homeserver:
         self.port = port
         self.server_name = server_name
         self.config_path = self.data_dir / "homeserver.yaml"
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -193,4 +192,4 @@ enable_metrics: false
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
         )
-        return response.raise_for_status().json()["room_id"]
+        return str(response.raise_for_status().json()["room_id"])

@@ -3,36 +3,38 @@
 import asyncio
 import logging
 import secrets as token_generator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
-from adapters.base import ChatAdapter
 from adapters.panel import web
 from adapters.panel.app import create_app
 from adapters.panel.metrics import DatabaseCollector, metrics_router
-from adapters.panel.services import Services
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Secrets
-from bot.desk import AgentDesk
-from bot.digest import ManagerReports
+from bot.context import Context
+from bot.core import Core
 from bot.dispatch import OutboxDispatcher
 from bot.errors import ConfigError
 from bot.hours import SupportHours
 from bot.housekeeping import Housekeeper
-from bot.service import TicketService
+from bot.ports import ChatAdapter
 from bot.sla import SlaMonitor
-from bot.ticketing import Context
 from bot.triage import Triager
+from bot.vocabulary import Platform
 from pomoc.scheduler import JobScheduler, leader_lock, standard_jobs
 from storage.db import Database
 from storage.files import AttachmentStore
 from storage.migrate import upgrade
+from storage.sync_state import StoredValue
 
 log = logging.getLogger(__name__)
+
+MATRIX_SYNC_KEY = "matrix.next_batch"
 
 
 def secret_key(secrets: Secrets, var_dir: Path) -> str:
@@ -47,132 +49,142 @@ def secret_key(secrets: Secrets, var_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def build_services(
+def build_core(
     config: Config,
     secrets: Secrets,
     *,
     clock: Clock | None = None,
     triager: Triager | None = None,
     migrate: bool = True,
-) -> Services:
+) -> Core:
     if migrate:
         upgrade(config.database.url)
     if triager is None:
         from bot.triage import build_triager  # loads the help center: only when needed
 
         triager = build_triager(config.triage)
-    db = Database(config.database.url)
     ctx = Context(
         config=config,
+        secrets=secrets,
+        db=Database(config.database.url),
         clock=clock or SystemClock(),
         hours=SupportHours(config.support_hours),
         files=AttachmentStore(config.attachments.directory),
         triager=triager,
     )
-    return Services(
-        config=config,
-        secrets=secrets,
-        db=db,
-        ctx=ctx,
-        tickets=TicketService(db, ctx),
-        desk=AgentDesk(db, ctx, stats=ManagerReports(db, ctx).stats),
+    return Core.build(ctx)
+
+
+@dataclass(frozen=True)
+class ChatEdges:
+    """The enabled chat adapters and the HTTP routes they need (Slack's Events API)."""
+
+    adapters: Mapping[Platform, ChatAdapter] = field(default_factory=dict)
+    routers: tuple[APIRouter, ...] = ()
+
+
+def _matrix(core: Core, may_sync: Callable[[], bool]) -> ChatAdapter:
+    from adapters.matrix.adapter import MatrixAdapter
+
+    secrets = core.ctx.secrets
+    if not (secrets.matrix_access_token or secrets.matrix_password):
+        raise ConfigError("matrix.enabled needs POMOC_MATRIX_ACCESS_TOKEN or POMOC_MATRIX_PASSWORD")
+    tokens = StoredValue(core.db, core.ctx.clock, key=MATRIX_SYNC_KEY)
+    return MatrixAdapter(config=core.config, secrets=secrets, tokens=tokens, may_sync=may_sync)
+
+
+def _slack(core: Core) -> tuple[ChatAdapter, APIRouter | None]:
+    from adapters.slack.adapter import SlackAdapter
+
+    config, secrets = core.config, core.ctx.secrets
+    if not secrets.slack_bot_token:
+        raise ConfigError("slack.enabled needs POMOC_SLACK_BOT_TOKEN")
+    if config.slack.mode == "http" and not secrets.slack_signing_secret:
+        raise ConfigError("Slack in HTTP mode needs POMOC_SLACK_SIGNING_SECRET")
+    if config.slack.mode == "socket" and not secrets.slack_app_token:
+        raise ConfigError("Slack in Socket Mode needs POMOC_SLACK_APP_TOKEN")
+    explicit = frozenset(
+        route.channel
+        for route in config.departments.values()
+        if route.platform == "slack" and route.relay_mode == "explicit"
     )
+    adapter = SlackAdapter(
+        config.slack,
+        token=secrets.slack_bot_token,
+        signing_secret=secrets.slack_signing_secret,
+        app_token=secrets.slack_app_token,
+        reply_action_channels=explicit,
+    )
+    return adapter, adapter.router()
 
 
-def build_adapters(services: Services) -> dict[str, ChatAdapter]:
-    """The chat adapters the config enables; SDKs are imported only when enabled."""
-    adapters: dict[str, ChatAdapter] = {}
-    if services.config.matrix.enabled:
-        from adapters.matrix.client import MatrixAdapter
+def build_adapters(core: Core, *, may_sync: Callable[[], bool]) -> ChatEdges:
+    """The chat adapters the config enables (SDKs are imported only then) and their routes.
 
-        if not (services.secrets.matrix_access_token or services.secrets.matrix_password):
-            raise ConfigError(
-                "matrix.enabled needs POMOC_MATRIX_ACCESS_TOKEN or POMOC_MATRIX_PASSWORD"
-            )
-        adapters["matrix"] = MatrixAdapter(
-            config=services.config,
-            secrets=services.secrets,
-            db=services.db,
-            clock=services.ctx.clock,
-        )
-    if services.config.slack.enabled:
-        from adapters.slack.client import SlackAdapter
-
-        secrets = services.secrets
-        if not secrets.slack_bot_token:
-            raise ConfigError("slack.enabled needs POMOC_SLACK_BOT_TOKEN")
-        if services.config.slack.mode == "http" and not secrets.slack_signing_secret:
-            raise ConfigError("Slack in HTTP mode needs POMOC_SLACK_SIGNING_SECRET")
-        if services.config.slack.mode == "socket" and not secrets.slack_app_token:
-            raise ConfigError("Slack in Socket Mode needs POMOC_SLACK_APP_TOKEN")
-        explicit = frozenset(
-            route.channel
-            for route in services.config.departments.values()
-            if route.platform == "slack" and route.relay_mode == "explicit"
-        )
-        adapters["slack"] = SlackAdapter(
-            services.config.slack,
-            token=secrets.slack_bot_token,
-            signing_secret=secrets.slack_signing_secret,
-            app_token=secrets.slack_app_token,
-            reply_action_channels=explicit,
-        )
-    return adapters
+    `may_sync` says whether this instance may read Matrix now (only the leader does)."""
+    adapters: dict[Platform, ChatAdapter] = {}
+    routers: list[APIRouter] = []
+    if core.config.matrix.enabled:
+        adapters[Platform.MATRIX] = _matrix(core, may_sync)
+    if core.config.slack.enabled:
+        adapters[Platform.SLACK], router = _slack(core)
+        if router is not None:
+            routers.append(router)
+    return ChatEdges(adapters, tuple(routers))
 
 
-@dataclass
+def build_scheduler(core: Core, registry: CollectorRegistry) -> JobScheduler:
+    ctx = core.ctx
+    jobs = standard_jobs(
+        advance_due=core.tickets.advance_due,
+        sla=SlaMonitor(ctx),
+        housekeeper=Housekeeper(ctx),
+        reports=core.reports,
+    )
+    lock = leader_lock(ctx.db, ctx.clock, owner=ctx.config.server.instance_id)
+    return JobScheduler(ctx.db, jobs, lock, registry=registry)
+
+
 class Runtime:
-    services: Services
-    adapters: dict[str, ChatAdapter] = field(default_factory=dict)
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    """Everything one `pomoc run` process runs: the HTTP app, adapters, outbox and timers."""
 
-    def __post_init__(self) -> None:
-        self.dispatcher = OutboxDispatcher(
-            self.services.db,
-            self.services.ctx,
-            self.adapters,
-            worker_id=self.services.config.server.instance_id,
-        )
-        self.services.db.on_outbox_commit(self._kick_threadsafe)
+    def __init__(
+        self,
+        core: Core,
+        *,
+        adapters: Mapping[Platform, ChatAdapter] | None = None,
+    ) -> None:
+        """`adapters`: given (tests, fakes) or built from the config."""
+        self.core = core
+        self.stop = asyncio.Event()
         self.metrics = CollectorRegistry()
-        self.scheduler = self._scheduler()
-        self.metrics.register(
-            DatabaseCollector(self.services.db, leading=lambda: self.scheduler.leading)
+        self.scheduler = build_scheduler(core, self.metrics)
+        if adapters is None:
+            edges = build_adapters(core, may_sync=lambda: self.scheduler.leading)
+        else:
+            edges = ChatEdges(adapters)
+        self.adapters = edges.adapters
+        self.dispatcher = OutboxDispatcher(
+            core.ctx, self.adapters, worker_id=core.config.server.instance_id
         )
-        if (matrix := self.adapters.get("matrix")) is not None:
-            matrix.may_sync = lambda: self.scheduler.leading
-        routers = [metrics_router(self.metrics), web.router]
-        # Slack's Events API posts to us in HTTP mode; Socket Mode needs no public endpoint.
-        slack = self.adapters.get("slack")
-        if slack is not None and self.services.config.slack.mode == "http":
-            routers.append(slack.events_router())
-        self.app: FastAPI = create_app(self.services, routers=routers)
+        core.db.on_outbox_commit(self._kick_threadsafe)
+        self.metrics.register(DatabaseCollector(core.db, leading=lambda: self.scheduler.leading))
+        routers = [metrics_router(self.metrics), web.router, *edges.routers]
+        self.app: FastAPI = create_app(core, routers=routers)
         # The key file sits in var/, next to the attachments, when POMOC_SECRET_KEY is unset.
-        var_dir = self.services.config.attachments.directory.parent
-        web.install_sessions(self.app, secret=secret_key(self.services.secrets, var_dir))
+        var_dir = core.config.attachments.directory.parent
+        web.install_sessions(self.app, secret=secret_key(core.ctx.secrets, var_dir))
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _kick_threadsafe(self, channels: frozenset[str]) -> None:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.dispatcher.kick, channels)
 
-    def _scheduler(self) -> JobScheduler:
-        services = self.services
-        db, ctx = services.db, services.ctx
-        jobs = standard_jobs(
-            advance_due=services.tickets.advance_due,
-            sla=SlaMonitor(db, ctx),
-            housekeeper=Housekeeper(db, ctx),
-            reports=ManagerReports(db, ctx),
-        )
-        lock = leader_lock(db, ctx.clock, owner=services.config.server.instance_id)
-        return JobScheduler(db, jobs, lock, registry=self.metrics)
-
     async def run_workers(self) -> None:
         """Adapters, the outbox worker and the timers, until `stop` is set."""
         self._loop = asyncio.get_running_loop()
         for adapter in self.adapters.values():
-            await adapter.start(self.services.desk.handle)
+            await adapter.start(self.core.desk.handle)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.dispatcher.run(self.stop))
@@ -190,7 +202,7 @@ class Runtime:
                 port=port,
                 log_level="info",
                 lifespan="off",
-                access_log=self.services.config.server.access_log,
+                access_log=self.core.config.server.access_log,
                 # Open live-update streams (the inbox's SSE) must not hold a shutdown for minutes.
                 timeout_graceful_shutdown=3,
             )

@@ -1,10 +1,9 @@
-"""Scheduled jobs: APScheduler with its job store in Pomoc's database, run by one leader.
+"""Scheduled jobs: APScheduler with its job store in Pomoc's database, run by one leader."""
 
-Every instance runs `JobScheduler.run`; the one holding the leader lock runs the jobs, the others
-retry every few seconds and take over when the leader dies. On PostgreSQL the lock is a session
-advisory lock on a dedicated connection, which the server frees when the connection dies; on
-SQLite (one instance) a lease row in `syncstate` stands in.
-"""
+# Every instance runs `JobScheduler.run`; the one holding the leader lock runs the jobs, the others
+# retry every few seconds and take over when the leader dies. On PostgreSQL the lock is a session
+# advisory lock on a dedicated connection, which the server frees when the connection dies; on
+# SQLite (one instance) a lease row in `syncstate` stands in.
 
 import asyncio
 import contextlib
@@ -69,7 +68,8 @@ class AdvisoryLock:
         except psycopg.Error as error:
             log.warning("cannot connect for the leader lock: %s", error)
             return False
-        won = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]
+        row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        won = row is not None and row[0]
         if won:
             self.connection = connection
         else:

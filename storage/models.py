@@ -1,6 +1,7 @@
 """The tables: shops, tickets, messages, attachments, chat links, outbox, dedupe, audit, SLA."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -16,11 +17,18 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
+from bot.lifecycle import Status
+from bot.vocabulary import Actor, Author, Operation, OutboxState, Platform, Priority, Source
+from storage.types import ActorText, EnumText, UTCDateTime
 
 
 def _utc(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _enum(enum: type[StrEnum], length: int, **kwargs: Any) -> Any:
+    """A column of the domain's vocabulary: stored as text, read back as the enum."""
+    return Field(sa_column=Column(EnumText(enum, length), nullable=False), **kwargs)
 
 
 class Shop(SQLModel, table=True):
@@ -44,11 +52,11 @@ class Ticket(SQLModel, table=True):
     title: str = Field(max_length=200)
     body: str = Field(sa_column=Column(Text, nullable=False))
     order_url: str | None = Field(default=None, max_length=2000)
-    status: str = Field(max_length=20)
-    priority: str = Field(default="normal", max_length=20)
+    status: Status = _enum(Status, 20)
+    priority: Priority = _enum(Priority, 20, default=Priority.NORMAL)
     department: str = Field(default="other", max_length=40)
     assignee: str | None = Field(default=None, max_length=200)
-    triage: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    triage: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     deflected: bool = False
     # True while the shop has an agent or bot message it has not opened yet: the orange row and "!".
     unread: bool = False
@@ -67,11 +75,11 @@ class Message(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
-    author: str = Field(max_length=20)  # shop / agent / bot / note
+    author: Author = _enum(Author, 20)
     author_name: str = Field(default="", max_length=200)
     body: str = Field(sa_column=Column(Text, nullable=False))
-    source: str = Field(default="panel", max_length=20)  # panel / slack / matrix / system
-    extra: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    source: Source = _enum(Source, 20, default=Source.PANEL)
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc()
     edited_at: datetime | None = _utc(default=None)
     deleted_at: datetime | None = _utc(default=None)
@@ -99,7 +107,7 @@ class ThreadLink(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
-    platform: str = Field(max_length=20)
+    platform: Platform = _enum(Platform, 20)
     channel: str = Field(max_length=255)
     thread_id: str = Field(max_length=255)
     root_message_id: str = Field(max_length=255)
@@ -113,7 +121,7 @@ class MessageLink(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="message.id", index=True)
-    platform: str = Field(max_length=20)
+    platform: Platform = _enum(Platform, 20)
     channel: str = Field(max_length=255)
     external_id: str = Field(max_length=255)
     created_at: datetime = _utc()
@@ -131,17 +139,17 @@ class OutboxItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=200)
     ticket_id: int | None = Field(default=None, index=False)
-    platform: str = Field(max_length=20)
+    platform: Platform = _enum(Platform, 20)
     channel: str = Field(max_length=255)
-    operation: str = Field(max_length=30)
-    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    state: str = Field(default="pending", max_length=20)  # pending / done / dead
+    operation: Operation = _enum(Operation, 30)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: OutboxState = _enum(OutboxState, 20, default=OutboxState.PENDING)
     attempts: int = 0
     next_attempt_at: datetime = _utc()
     claimed_by: str | None = Field(default=None, max_length=100)
     claimed_until: datetime | None = _utc(default=None)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
-    result: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc()
     delivered_at: datetime | None = _utc(default=None)
 
@@ -152,7 +160,7 @@ class InboundEvent(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("platform", "event_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=20)
+    platform: Platform = _enum(Platform, 20)
     event_id: str = Field(max_length=255)
     received_at: datetime = _utc()
 
@@ -168,9 +176,9 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, index=True)
-    actor: str = Field(max_length=200)
+    actor: Actor = Field(sa_column=Column(ActorText(200), nullable=False))
     action: str = Field(max_length=50)
-    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc(index=True)
 
 

@@ -3,12 +3,15 @@
 import hashlib
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, update
+from sqlalchemy import and_, exists, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
+from bot.lifecycle import Status
+from bot.vocabulary import Actor, Author, Operation, OutboxState, Platform
 from storage.db import note_outbox_write
 from storage.models import (
     Attachment,
@@ -18,11 +21,24 @@ from storage.models import (
     MessageLink,
     OutboxItem,
     Shop,
-    SlaAlert,
     SyncState,
     ThreadLink,
     Ticket,
 )
+
+
+def row_id(row: Any) -> int:
+    """The id of a row that has been flushed (every row the core holds past its insert)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return int(row.id)
+
+
+def flushed_id(session: Session, row: Any) -> int:
+    """The row's id, flushing first if the row is still pending."""
+    if row.id is None:
+        session.flush()
+    return row_id(row)
 
 
 def hash_token(token: str) -> str:
@@ -35,7 +51,7 @@ def insert_unless_duplicate(session: Session, row: SQLModel) -> bool:
     `ON CONFLICT DO NOTHING` rather than a savepoint: no extra round trips, and on SQLite a
     savepoint opening the transaction would commit on its own release, breaking the promise
     that a claim commits together with its effects."""
-    table = type(row).__table__
+    table: Any = getattr(type(row), "__table__")  # noqa: B009 (sqlmodel does not declare it)
     values = {
         column.name: getattr(row, column.name)
         for column in table.columns
@@ -50,14 +66,14 @@ def insert_unless_duplicate(session: Session, row: SQLModel) -> bool:
 
 def shop_by_token(session: Session, token: str) -> Shop | None:
     return session.exec(
-        select(Shop).where(Shop.token_hash == hash_token(token), Shop.active)
+        select(Shop).where(Shop.token_hash == hash_token(token), col(Shop.active))
     ).one_or_none()
 
 
 def shop_ticket(session: Session, shop_id: int, ticket_id: int) -> Ticket | None:
     """The ticket only if it belongs to the shop: other shops' tickets look like missing ones."""
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or ticket.shop_id != shop_id or ticket.status == "purged":
+    if ticket is None or ticket.shop_id != shop_id or ticket.status == Status.PURGED:
         return None
     return ticket
 
@@ -67,8 +83,8 @@ def shop_tickets(
 ) -> list[Ticket]:
     query = (
         select(Ticket)
-        .where(Ticket.shop_id == shop_id, Ticket.status != "purged")
-        .order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
+        .where(Ticket.shop_id == shop_id, Ticket.status != Status.PURGED)
+        .order_by(col(Ticket.last_activity_at).desc(), col(Ticket.id).desc())
         .limit(limit)
         .offset(offset)
     )
@@ -76,26 +92,30 @@ def shop_tickets(
 
 
 def unread_count(session: Session, shop_id: int) -> int:
-    query = select(func.count()).where(Ticket.shop_id == shop_id, Ticket.unread)
+    query = select(func.count()).where(Ticket.shop_id == shop_id, col(Ticket.unread))
     return int(session.exec(query).one())
 
 
 def ticket_messages(session: Session, ticket_id: int, *, include_notes: bool) -> list[Message]:
     query = select(Message).where(Message.ticket_id == ticket_id)
     if not include_notes:
-        query = query.where(Message.author != "note", Message.deleted_at.is_(None))
-    return list(session.exec(query.order_by(Message.id)))
+        query = query.where(Message.author != Author.NOTE, col(Message.deleted_at).is_(None))
+    return list(session.exec(query.order_by(col(Message.id))))
 
 
-def message_attachments(session: Session, message_ids: list[int]) -> list[Attachment]:
+def message_attachments(session: Session, message_ids: Collection[int]) -> list[Attachment]:
     if not message_ids:
         return []
-    query = select(Attachment).where(Attachment.message_id.in_(message_ids)).order_by(Attachment.id)
+    query = (
+        select(Attachment)
+        .where(col(Attachment.message_id).in_(message_ids))
+        .order_by(col(Attachment.id))
+    )
     return list(session.exec(query))
 
 
 def thread_by_ref(
-    session: Session, platform: str, channel: str, thread_id: str
+    session: Session, platform: Platform, channel: str, thread_id: str
 ) -> ThreadLink | None:
     query = select(ThreadLink).where(
         ThreadLink.platform == platform,
@@ -105,33 +125,33 @@ def thread_by_ref(
     return session.exec(query).one_or_none()
 
 
-def thread_opening(session: Session, platform: str, channel: str, now: datetime) -> bool:
+def thread_opening(session: Session, platform: Platform, channel: str, now: datetime) -> bool:
     """Whether a worker is opening a thread in the channel right now (leased, not yet done)."""
     query = select(OutboxItem.id).where(
-        OutboxItem.operation == "open_thread",
-        OutboxItem.state == "pending",
+        OutboxItem.operation == Operation.OPEN_THREAD,
+        OutboxItem.state == OutboxState.PENDING,
         OutboxItem.platform == platform,
         OutboxItem.channel == channel,
-        OutboxItem.claimed_until > now,
+        col(OutboxItem.claimed_until) > now,
     )
     return session.exec(query.limit(1)).first() is not None
 
 
 def thread_for_ticket(session: Session, ticket_id: int) -> ThreadLink | None:
-    query = select(ThreadLink).where(ThreadLink.ticket_id == ticket_id).order_by(ThreadLink.id)
+    query = select(ThreadLink).where(ThreadLink.ticket_id == ticket_id).order_by(col(ThreadLink.id))
     return session.exec(query).first()
 
 
-def message_by_external(session: Session, platform: str, external_id: str) -> Message | None:
+def message_by_external(session: Session, platform: Platform, external_id: str) -> Message | None:
     query = (
         select(Message)
-        .join(MessageLink, MessageLink.message_id == Message.id)
+        .join(MessageLink, col(MessageLink.message_id) == col(Message.id))
         .where(MessageLink.platform == platform, MessageLink.external_id == external_id)
     )
     return session.exec(query).one_or_none()
 
 
-def claim_inbound(session: Session, platform: str, event_id: str, now: datetime) -> bool:
+def claim_inbound(session: Session, platform: Platform, event_id: str, now: datetime) -> bool:
     """Record the event id; False if some transaction already did (a retry or a replay).
 
     The insert is the claim: the unique constraint makes it atomic across instances, and it
@@ -144,7 +164,7 @@ def claim_inbound(session: Session, platform: str, event_id: str, now: datetime)
 def audit(
     session: Session,
     *,
-    actor: str,
+    actor: Actor,
     action: str,
     now: datetime,
     ticket_id: int | None = None,
@@ -203,43 +223,46 @@ def claim_outbox(
     earlier = aliased(OutboxItem)
     head_of_ticket = ~exists().where(
         and_(
-            earlier.ticket_id == OutboxItem.ticket_id,
-            earlier.state == "pending",
-            earlier.id < OutboxItem.id,
+            col(earlier.ticket_id) == col(OutboxItem.ticket_id),
+            col(earlier.state) == OutboxState.PENDING,
+            col(earlier.id) < col(OutboxItem.id),
         )
     )
+    claimed_until = col(OutboxItem.claimed_until)
     due = (
         select(OutboxItem.id)
         .where(
-            OutboxItem.state == "pending",
-            OutboxItem.next_attempt_at <= now,
-            (OutboxItem.claimed_until.is_(None)) | (OutboxItem.claimed_until < now),
-            (OutboxItem.ticket_id.is_(None)) | head_of_ticket,
+            OutboxItem.state == OutboxState.PENDING,
+            col(OutboxItem.next_attempt_at) <= now,
+            claimed_until.is_(None) | (claimed_until < now),
+            col(OutboxItem.ticket_id).is_(None) | head_of_ticket,
         )
-        .order_by(OutboxItem.id)
+        .order_by(col(OutboxItem.id))
         .limit(limit)
     )
     if skip_channels:
-        due = due.where(OutboxItem.channel.not_in(skip_channels))
-    if session.bind.dialect.name == "postgresql":
+        due = due.where(col(OutboxItem.channel).not_in(skip_channels))
+    if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = list(session.exec(due))
     if not ids:
         return []
     session.exec(
         update(OutboxItem)
-        .where(OutboxItem.id.in_(ids))
-        .values(claimed_by=worker, claimed_until=now + lease, attempts=OutboxItem.attempts + 1)
+        .where(col(OutboxItem.id).in_(ids))
+        .values(claimed_by=worker, claimed_until=now + lease, attempts=col(OutboxItem.attempts) + 1)
     )
-    rows = session.exec(select(OutboxItem).where(OutboxItem.id.in_(ids)).order_by(OutboxItem.id))
+    rows = session.exec(
+        select(OutboxItem).where(col(OutboxItem.id).in_(ids)).order_by(col(OutboxItem.id))
+    )
     return list(rows)
 
 
 def due_tickets(session: Session, *, now: datetime, limit: int) -> list[Ticket]:
     query = (
         select(Ticket)
-        .where(Ticket.status.in_(("suggested", "queued")), Ticket.due_at <= now)
-        .order_by(Ticket.created_at, Ticket.id)
+        .where(col(Ticket.status).in_((Status.SUGGESTED, Status.QUEUED)), col(Ticket.due_at) <= now)
+        .order_by(col(Ticket.created_at), col(Ticket.id))
         .limit(limit)
     )
     return list(session.exec(query))
@@ -249,18 +272,18 @@ def release_leases(session: Session, *, worker: str) -> int:
     """Free the pending items leased by `worker`; returns how many."""
     result = session.exec(
         update(OutboxItem)
-        .where(OutboxItem.claimed_by == worker, OutboxItem.state == "pending")
+        .where(col(OutboxItem.claimed_by) == worker, col(OutboxItem.state) == OutboxState.PENDING)
         .values(claimed_by=None, claimed_until=None)
     )
-    return result.rowcount
+    return int(result.rowcount)
 
 
 def has_later_pending(session: Session, item: OutboxItem) -> bool:
     query = select(OutboxItem.id).where(
         OutboxItem.ticket_id == item.ticket_id,
         OutboxItem.operation == item.operation,
-        OutboxItem.state == "pending",
-        OutboxItem.id > item.id,
+        OutboxItem.state == OutboxState.PENDING,
+        col(OutboxItem.id) > item.id,
     )
     return session.exec(query.limit(1)).first() is not None
 
@@ -270,111 +293,14 @@ def tickets_created_since(session: Session, shop_id: int, since: datetime, *, ca
     rate check asks "at the limit yet?", and a busy shop must not make it slower."""
     recent = (
         select(Ticket.id)
-        .where(Ticket.shop_id == shop_id, Ticket.created_at >= since)
+        .where(Ticket.shop_id == shop_id, col(Ticket.created_at) >= since)
         .limit(cap)
         .subquery()
     )
     return int(session.exec(select(func.count()).select_from(recent)).one())
 
 
-# -- SLA, retention and reports (called by the scheduled jobs) ---------------------------------
-
-
-def tickets_in_status(session: Session, statuses: tuple[str, ...]) -> list[Ticket]:
-    query = select(Ticket).where(Ticket.status.in_(statuses)).order_by(Ticket.id)
-    return list(session.exec(query))
-
-
-def sla_alerts(session: Session, ticket_ids: list[int]) -> list[SlaAlert]:
-    if not ticket_ids:
-        return []
-    query = select(SlaAlert).where(SlaAlert.ticket_id.in_(ticket_ids)).order_by(SlaAlert.id)
-    return list(session.exec(query))
-
-
-def quiet_tickets(session: Session, *, status: str, before: datetime, limit: int) -> list[Ticket]:
-    """Tickets in `status` with no activity since `before`, oldest first."""
-    query = (
-        select(Ticket)
-        .where(Ticket.status == status, Ticket.last_activity_at <= before)
-        .order_by(Ticket.last_activity_at, Ticket.id)
-        .limit(limit)
-    )
-    return list(session.exec(query))
-
-
-def resolved_before(session: Session, *, before: datetime, limit: int) -> list[Ticket]:
-    query = (
-        select(Ticket)
-        .where(Ticket.status == "resolved", Ticket.resolved_at <= before)
-        .order_by(Ticket.resolved_at, Ticket.id)
-        .limit(limit)
-    )
-    return list(session.exec(query))
-
-
-def delete_ticket_content(session: Session, ticket_id: int) -> set[str]:
-    """Delete a ticket's messages, attachment rows, chat links and outbox items.
-
-    Returns the storage keys of the deleted attachments; the caller deletes the files after
-    commit, and only those no other attachment row still references.
-    """
-    message_ids = select(Message.id).where(Message.ticket_id == ticket_id)
-    keys = set(
-        session.exec(select(Attachment.storage_key).where(Attachment.ticket_id == ticket_id))
-    )
-    session.exec(delete(MessageLink).where(MessageLink.message_id.in_(message_ids)))
-    session.exec(delete(Attachment).where(Attachment.ticket_id == ticket_id))
-    session.exec(delete(Message).where(Message.ticket_id == ticket_id))
-    session.exec(delete(ThreadLink).where(ThreadLink.ticket_id == ticket_id))
-    session.exec(delete(OutboxItem).where(OutboxItem.ticket_id == ticket_id))
-    return keys
-
-
-def storage_key_in_use(session: Session, key: str) -> bool:
-    query = select(Attachment.id).where(Attachment.storage_key == key).limit(1)
-    return session.exec(query).first() is not None
-
-
-def prune_audit(session: Session, *, before: datetime) -> int:
-    result = session.exec(delete(AuditEntry).where(AuditEntry.created_at < before))
-    return result.rowcount
-
-
-def prune_sla_alerts(session: Session, *, before: datetime) -> int:
-    result = session.exec(delete(SlaAlert).where(SlaAlert.created_at < before))
-    return result.rowcount
-
-
-def count_by(session: Session, column: object) -> dict[str, int]:
+def count_by(session: Session, column: Any) -> dict[str, int]:
     """Rows per value of `column`, e.g. `count_by(session, Ticket.status)`."""
     rows = session.exec(select(column, func.count()).group_by(column))
     return {str(value): int(count) for value, count in rows}
-
-
-def tickets_touched_between(session: Session, start: datetime, end: datetime) -> list[Ticket]:
-    """Tickets created, first answered or resolved in [start, end): what a report counts."""
-
-    def within(column: object) -> object:
-        return and_(column >= start, column < end)
-
-    query = select(Ticket).where(
-        or_(
-            within(Ticket.created_at),
-            within(Ticket.first_response_at),
-            within(Ticket.resolved_at),
-        )
-    )
-    return list(session.exec(query.order_by(Ticket.id)))
-
-
-def audit_count(session: Session, *, action: str, start: datetime, end: datetime) -> int:
-    query = select(func.count()).where(
-        AuditEntry.action == action, AuditEntry.created_at >= start, AuditEntry.created_at < end
-    )
-    return int(session.exec(query).one())
-
-
-def sla_alerts_between(session: Session, start: datetime, end: datetime) -> list[SlaAlert]:
-    query = select(SlaAlert).where(SlaAlert.created_at >= start, SlaAlert.created_at < end)
-    return list(session.exec(query.order_by(SlaAlert.id)))

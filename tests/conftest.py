@@ -8,11 +8,21 @@ import pytest
 
 from bot.config import Config, Secrets, parse_config
 from pomoc.cli import create_shop
-from pomoc.runtime import Runtime, build_services
+from pomoc.runtime import Runtime, build_core
 from tests.fakes.chat import FakeChat
 from tests.fakes.clock import FakeClock
 from tests.fakes.triage import KeywordTriager
 from tests.support_db import PG_URL, PostgresDatabases, SqliteDatabases
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what a test needs from the machine, so `-m "not synapse"` deselects it cleanly."""
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        if "homeserver" in needs:
+            item.add_marker(pytest.mark.synapse)
+        if "browser" in needs:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +64,7 @@ def config(database_url: str, tmp_path: Path) -> Config:
 
 @pytest.fixture
 def services(config: Config, clock: FakeClock):
-    svc = build_services(
+    svc = build_core(
         config, Secrets.from_env({}), clock=clock, triager=KeywordTriager(), migrate=False
     )
     yield svc
@@ -68,7 +78,7 @@ def chat() -> FakeChat:
 
 @pytest.fixture
 def runtime(services, chat: FakeChat) -> Runtime:
-    return Runtime(services=services, adapters={"matrix": chat})
+    return Runtime(services, adapters={"matrix": chat})
 
 
 @pytest.fixture

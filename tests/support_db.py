@@ -1,8 +1,8 @@
-"""Test databases: a migrated SQLite file copied per test, or one PostgreSQL database per run.
+"""Test databases: a migrated SQLite file copied per test, or one PostgreSQL database per run."""
 
-PostgreSQL is used when POMOC_TEST_DATABASE_URL is set (e.g. postgresql://postgres@127.0.0.1/test);
-the run creates its own database next to that one and truncates every table between tests.
-"""
+# PostgreSQL is used when POMOC_TEST_DATABASE_URL is set (e.g.
+# postgresql://postgres@127.0.0.1/test); the run creates its own database next to that one and
+# truncates every table between tests.
 
 import os
 import shutil

@@ -1,6 +1,5 @@
 """The panel API over HTTP: create, list, read, follow up, unread, validation, isolation."""
 
-import asyncio
 import io
 
 import pytest
@@ -166,15 +165,15 @@ async def test_bad_tokens_get_401(client, shop_token, header):
 
 
 async def test_deactivated_shop_is_locked_out_once_its_cached_token_expires(
-    client, shop_token, runtime, services
+    client, shop_token, runtime, services, clock
 ):
-    runtime.app.state.tokens = TokenCache(ttl=0.3)
+    runtime.app.state.tokens = TokenCache(ttl=0.3, timer=clock)
     assert (await client.get("/api/v1/unread", headers=auth(shop_token))).status_code == 200
     with services.db.transaction() as session:
         session.exec(update(Shop).values(active=False))
     # Within the cache's few seconds the token still works (no query per request)...
     assert (await client.get("/api/v1/unread", headers=auth(shop_token))).status_code == 200
-    await asyncio.sleep(0.35)
+    clock.advance(seconds=0.35)
     # ...then the database answers again, and it says no.
     assert (await client.get("/api/v1/unread", headers=auth(shop_token))).status_code == 401
 

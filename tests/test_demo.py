@@ -1,7 +1,11 @@
 """`pomoc demo --scripted` against a real Synapse: every step of the story is observed."""
 
+import pytest
+
 from pomoc.demo import run_demo
 from tests.test_run import free_port
+
+pytestmark = pytest.mark.synapse
 
 
 def test_scripted_demo_observes_every_step_and_reuses_its_site(tmp_path):

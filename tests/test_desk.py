@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.commands import Claim
 from bot.config import Secrets
 from bot.events import (
     AgentCommand,
@@ -17,7 +18,7 @@ from bot.events import (
 )
 from bot.lifecycle import Status
 from pomoc.cli import create_shop
-from pomoc.runtime import build_services
+from pomoc.runtime import build_core
 from storage import repositories as repo
 from storage.models import AuditEntry, OutboxItem, Shop, ThreadLink, Ticket
 from tests.conftest import make_config
@@ -73,7 +74,7 @@ async def test_explicit_relay_mode_keeps_plain_messages_internal(database_url, t
             "other": {"platform": "matrix", "channel": "!support:test", "relay_mode": "explicit"}
         },
     )
-    services = build_services(
+    services = build_core(
         config, secrets=Secrets.from_env({}), clock=clock, triager=KeywordTriager(), migrate=False
     )
     ticket = open_escalated(services)
@@ -183,10 +184,10 @@ async def test_invalid_transition_is_explained(services):
 async def test_command_by_ticket_id_and_outside_threads(services):
     ticket = open_escalated(services)
     command = AgentCommand(
-        event_id="$btn1", platform="slack", agent=ANNA, name="claim", ticket_id=ticket.id
+        event_id="$btn1", platform="slack", agent=ANNA, command=Claim(), ticket_id=ticket.id
     )
     assert (await services.desk.handle(command)).ok
-    nowhere = AgentCommand(event_id="$btn2", platform="slack", agent=ANNA, name="claim")
+    nowhere = AgentCommand(event_id="$btn2", platform="slack", agent=ANNA, command=Claim())
     assert not (await services.desk.handle(nowhere)).ok
 
 

@@ -1,5 +1,4 @@
-"""The outbox: a change and its delivery commit together; delivery retries, keeps order, and
-calls the platform at most once per key."""
+"""The outbox: a change and its delivery commit together; retries keep order, one call per key."""
 
 import asyncio
 from datetime import timedelta
@@ -111,11 +110,11 @@ async def test_an_expired_lease_is_redelivered_as_a_retry_with_the_same_key(serv
     owner = shop(services)
     open_ticket(services, owner)
     crashed = OutboxDispatcher(
-        services.db, services.ctx, {"matrix": chat}, worker_id="dead", lease=timedelta(seconds=30)
+        services.ctx, {"matrix": chat}, worker_id="dead", lease=timedelta(seconds=30)
     )
     claimed = crashed._claim()  # the worker took the item, then its process died
     assert [item.idempotency_key for item in claimed] == ["open:1"]
-    survivor = OutboxDispatcher(services.db, services.ctx, {"matrix": chat}, worker_id="alive")
+    survivor = OutboxDispatcher(services.ctx, {"matrix": chat}, worker_id="alive")
     assert await survivor.deliver_once() == 0  # the lease still holds
     clock.advance(seconds=31)
     assert await survivor.deliver_once() == 1
@@ -137,7 +136,7 @@ async def test_root_updates_are_collapsed_to_the_latest_state(services, runtime,
 async def test_no_adapter_for_a_platform_marks_items_dead(services, clock):
     owner = shop(services)
     open_ticket(services, owner)
-    lonely = OutboxDispatcher(services.db, services.ctx, {}, worker_id="w")
+    lonely = OutboxDispatcher(services.ctx, {}, worker_id="w")
     await lonely.deliver_once()
     (item,) = outbox(services)
     assert item.state == "dead" and "no adapter" in item.last_error
@@ -145,7 +144,7 @@ async def test_no_adapter_for_a_platform_marks_items_dead(services, clock):
 
 async def test_an_outbox_commit_wakes_the_run_loop_which_stops_on_request(services, chat):
     owner = shop(services)
-    dispatcher = OutboxDispatcher(services.db, services.ctx, {"matrix": chat}, worker_id="w")
+    dispatcher = OutboxDispatcher(services.ctx, {"matrix": chat}, worker_id="w")
     stop = asyncio.Event()
     services.db.on_outbox_commit(dispatcher.kick)
     worker = asyncio.create_task(dispatcher.run(stop, idle=30))
@@ -166,7 +165,7 @@ async def test_a_slow_channel_holds_back_no_other_channel(services, chat):
     backlog back at once."""
     chat.delays["!payments:test"] = 0.5
     owner = shop(services)
-    dispatcher = OutboxDispatcher(services.db, services.ctx, {"matrix": chat}, worker_id="w")
+    dispatcher = OutboxDispatcher(services.ctx, {"matrix": chat}, worker_id="w")
     services.db.on_outbox_commit(dispatcher.kick)
     stop = asyncio.Event()
     worker = asyncio.create_task(dispatcher.run(stop, idle=30))

@@ -1,17 +1,16 @@
-"""The Matrix adapter's inbound side: sync, a saved token, backfill, one worker per room.
+"""Matrix's receiving side: sync, a saved token, backfill, one worker per room."""
 
-Inbound is at-least-once: `next_batch` is saved (table `syncstate`) only after every event of
-that batch, and of the batches before it, was handed to the core, which dedupes by event id.
-Events are handled by one worker per room (order kept per room), so a slow relay never stalls
-the sync loop itself.
-"""
+# Inbound is at-least-once: `next_batch` is saved (through `SyncTokens`) only after every event
+# of that batch, and of the batches before it, was handed to the core, which dedupes by event
+# id. Events are handled by one worker per room (order kept per room), so a slow relay never
+# stalls the sync loop itself.
 
 import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
-import aiohttp
 from nio import (
     AsyncClient,
     InviteMemberEvent,
@@ -23,29 +22,35 @@ from nio import (
     UploadFilterResponse,
 )
 
-from adapters.base import EventSink
 from adapters.matrix import translate
-from bot.clock import Clock
+from adapters.matrix.outbound import NETWORK_ERRORS
+from adapters.matrix.translate import RawEvent
 from bot.config import Config
 from bot.errors import DeliveryError
 from bot.events import Agent, InboundEvent, InboundFile, ThreadMessage
-from storage import repositories as repo
-from storage.db import Database
+from bot.ports import EventSink
+from bot.vocabulary import Platform, UserId
 
 log = logging.getLogger(__name__)
 
-SYNC_KEY = "matrix.next_batch"
 FOLLOWER_POLL_SECONDS = 0.5
 MAX_PAUSE = 5.0
 BACKFILL_MAX = 5000
 DOWNLOAD_SECONDS = 60
 CORE_ATTEMPTS = 3
-NETWORK_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
 # Posts a notice: (room_id, content, transaction key) -> event id.
 Send = Callable[..., Awaitable[str]]
 
 
-def sync_filter(timeline_limit: int) -> dict:
+class SyncTokens(Protocol):
+    """Where the sync position is kept between runs (and shared by the instances)."""
+
+    def load(self) -> str | None: ...
+
+    def save(self, token: str) -> None: ...
+
+
+def sync_filter(timeline_limit: int) -> dict[str, Any]:
     """Only what Pomoc reads: timelines and member state; no presence, typing or receipts."""
     return {
         "room": {
@@ -72,7 +77,7 @@ def configured_rooms(config: Config) -> set[str]:
     return rooms
 
 
-def _report_crash(task: asyncio.Task) -> None:
+def _report_crash(task: asyncio.Task[None]) -> None:
     """A loop that ends other than by `stop` (e.g. the token was refused) must be seen."""
     if not task.cancelled() and task.exception() is not None:
         log.error(
@@ -98,6 +103,9 @@ class _Batch:
             self.done.set()
 
 
+RoomQueue = asyncio.Queue[tuple[RawEvent, _Batch]]
+
+
 class MatrixSync:
     """Follows the homeserver's /sync and hands allowed agents' events to the core."""
 
@@ -106,8 +114,7 @@ class MatrixSync:
         client: AsyncClient,
         *,
         config: Config,
-        db: Database,
-        clock: Clock,
+        tokens: SyncTokens,
         on_event: EventSink,
         send: Send,
         may_sync: Callable[[], bool],
@@ -118,17 +125,16 @@ class MatrixSync:
         self.client = client
         self.config = config
         self.matrix = config.matrix
-        self.db = db
-        self.clock = clock
+        self.tokens = tokens
         self.on_event = on_event
         self.send = send
         self.may_sync = may_sync
         self.synced = synced
         self.poll_timeout_ms = poll_timeout_ms
         self.timeline_limit = timeline_limit
-        self._tasks: list[asyncio.Task] = []
-        self._rooms: dict[str, asyncio.Queue] = {}
-        self._workers: dict[str, asyncio.Task] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._rooms: dict[str, RoomQueue] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
         self._batches: asyncio.Queue[_Batch] = asyncio.Queue()
         self._warned_encrypted: set[str] = set()
 
@@ -159,14 +165,6 @@ class MatrixSync:
 
     # -- the sync loop ------------------------------------------------------------------------
 
-    def _load_token(self) -> str | None:
-        with self.db.transaction() as session:
-            return repo.get_sync_state(session, SYNC_KEY)
-
-    def _save_token(self, token: str) -> None:
-        with self.db.transaction() as session:
-            repo.set_sync_state(session, SYNC_KEY, token, self.clock.now())
-
     async def _retrying(self, step: Callable[[], Awaitable[object]]) -> object:
         """Run `step` until the homeserver answers it, with capped exponential backoff."""
         pause = 0.2
@@ -178,7 +176,7 @@ class MatrixSync:
             await asyncio.sleep(pause)
             pause = min(pause * 2, MAX_PAUSE)
 
-    async def _filter(self) -> str | dict:
+    async def _filter(self) -> str | dict[str, Any]:
         """The sync filter, uploaded once (a short id in every request) when the server lets us."""
         wanted = sync_filter(self.timeline_limit)
         response = await self.client.upload_filter(**wanted)
@@ -188,13 +186,13 @@ class MatrixSync:
         if authenticate is not None:
             await self._retrying(authenticate)
         filter_ = await self._retrying(self._filter)
-        token = await asyncio.to_thread(self._load_token)
+        token = await asyncio.to_thread(self.tokens.load)
         first, pause = True, 0.2
         while True:
             if not self.may_sync():
                 # Another instance leads and syncs; take up its saved token when we lead.
                 await asyncio.sleep(FOLLOWER_POLL_SECONDS)
-                token, first = await asyncio.to_thread(self._load_token), True
+                token, first = await asyncio.to_thread(self.tokens.load), True
                 continue
             try:
                 response = await self.client.sync(
@@ -215,7 +213,7 @@ class MatrixSync:
             pause = 0.2
             await self._accept_invites(response)
             if token is None:  # the very first start: history is not ours to relay
-                await asyncio.to_thread(self._save_token, response.next_batch)
+                await asyncio.to_thread(self.tokens.save, response.next_batch)
             elif response.next_batch != token:
                 await self._dispatch(response, since=token)
             token, first = response.next_batch, False
@@ -242,7 +240,7 @@ class MatrixSync:
                 log.info("ignoring an invite to %s from %s", room_id, inviter)
 
     async def _dispatch(self, response: SyncResponse, *, since: str) -> None:
-        items: list[tuple[str, dict]] = []
+        items: list[tuple[str, RawEvent]] = []
         for room_id, room in response.rooms.join.items():
             events = []
             if room.timeline.limited and room.timeline.prev_batch:
@@ -250,7 +248,7 @@ class MatrixSync:
             events += [event.source for event in room.timeline.events]
             seen: set[str] = set()
             for raw in events:
-                event_id = raw.get("event_id")
+                event_id = str(raw.get("event_id"))
                 if event_id not in seen:
                     seen.add(event_id)
                     items.append((room_id, raw))
@@ -260,9 +258,9 @@ class MatrixSync:
         for room_id, raw in items:
             self._room_queue(room_id).put_nowait((raw, batch))
 
-    async def _backfill(self, room_id: str, start: str, since: str) -> list[dict]:
+    async def _backfill(self, room_id: str, start: str, since: str) -> list[RawEvent]:
         """Events a `limited` timeline left out (between our token and its prev_batch)."""
-        older: list[dict] = []
+        older: list[RawEvent] = []
         while len(older) < BACKFILL_MAX:
             try:
                 response = await self.client.room_messages(
@@ -284,13 +282,13 @@ class MatrixSync:
             batch = await self._batches.get()
             try:
                 await batch.done.wait()
-                await asyncio.to_thread(self._save_token, batch.token)
+                await asyncio.to_thread(self.tokens.save, batch.token)
             finally:
                 self._batches.task_done()
 
     # -- handling, one worker per room --------------------------------------------------------
 
-    def _room_queue(self, room_id: str) -> asyncio.Queue:
+    def _room_queue(self, room_id: str) -> RoomQueue:
         if room_id not in self._rooms:
             self._rooms[room_id] = asyncio.Queue()
             self._workers[room_id] = asyncio.create_task(
@@ -298,7 +296,7 @@ class MatrixSync:
             )
         return self._rooms[room_id]
 
-    async def _room_worker(self, room_id: str, queue: asyncio.Queue) -> None:
+    async def _room_worker(self, room_id: str, queue: RoomQueue) -> None:
         while True:
             raw, batch = await queue.get()
             try:
@@ -322,7 +320,7 @@ class MatrixSync:
         known = self.client.rooms
         return any(room in known and user_id in known[room].users for room in rooms)
 
-    async def _translate(self, raw: dict, *, room_id: str) -> InboundEvent | None:
+    async def _translate(self, raw: RawEvent, *, room_id: str) -> InboundEvent | None:
         """The core's event for an agent's raw event; None for everything else."""
         prefix = self.config.chat.command_prefix
         sender = raw.get("sender")
@@ -348,9 +346,11 @@ class MatrixSync:
                 profile = await self.client.get_displayname(user_id)
                 if isinstance(profile, ProfileGetDisplayNameResponse):
                     name = profile.displayname
-        return Agent(platform=translate.PLATFORM, user_id=user_id, display_name=name or user_id)
+        return Agent(
+            platform=Platform.MATRIX, user_id=UserId(user_id), display_name=name or user_id
+        )
 
-    async def _download(self, raw: dict) -> tuple[InboundFile, ...]:
+    async def _download(self, raw: RawEvent) -> tuple[InboundFile, ...]:
         media = translate.media_of(raw)
         if media is None:
             return ()
@@ -365,7 +365,7 @@ class MatrixSync:
             return ()
         return (InboundFile(filename=filename, content_type=mimetype, data=response.body),)
 
-    async def _handle(self, raw: dict, *, room_id: str) -> None:
+    async def _handle(self, raw: RawEvent, *, room_id: str) -> None:
         event = await self._translate(raw, room_id=room_id)
         if event is None:
             return

@@ -1,12 +1,13 @@
-"""Pure translation between Pomoc and Matrix: views -> event content, raw events -> bot.events.
+"""Pure translation between Pomoc and Matrix: views -> event content, raw events -> bot.events."""
 
-Everything a shop wrote is untrusted: it is HTML-escaped in `formatted_body`, `@room` is
-neutralised in both bodies, and it never reaches `m.mentions` (which we always set, so clients
-apply intentional mentions instead of scanning the body for names).
-"""
+# Everything a shop wrote is untrusted: it is HTML-escaped in `formatted_body`, `@room` is
+# neutralised in both bodies, and it never reaches `m.mentions` (which we always set, so clients
+# apply intentional mentions instead of scanning the body for names).
 
 import html
+from typing import Any
 
+from bot import commands
 from bot.events import (
     Agent,
     AgentCommand,
@@ -20,8 +21,11 @@ from bot.events import (
     ThreadRef,
 )
 from bot.views import AttachmentView, MessageView, TicketView
+from bot.vocabulary import Author, ChannelId, EventId, ExternalId, Platform, ThreadId
 
-PLATFORM = "matrix"
+PLATFORM = Platform.MATRIX
+Content = dict[str, Any]
+RawEvent = dict[str, Any]
 WORD_JOINER = "\u2060"
 TEXT_TYPES = frozenset({"m.text", "m.emote"})
 FILE_TYPES = frozenset({"m.image", "m.file", "m.video", "m.audio"})
@@ -42,7 +46,7 @@ def link(url: str, label: str | None = None) -> str:
     return f'<a href="{html.escape(url, quote=True)}">{escape(label or url)}</a>'
 
 
-def thread_relation(root_id: str, in_reply_to: str | None = None) -> dict:
+def thread_relation(root_id: str, in_reply_to: str | None = None) -> dict[str, Any]:
     return {
         "rel_type": "m.thread",
         "event_id": root_id,
@@ -51,7 +55,7 @@ def thread_relation(root_id: str, in_reply_to: str | None = None) -> dict:
     }
 
 
-def _message(msgtype: str, lines: list[tuple[str, str]], mentions: tuple[str, ...] = ()) -> dict:
+def _message(msgtype: str, lines: list[tuple[str, str]], mentions: tuple[str, ...] = ()) -> Content:
     """`lines`: (plain, html) pairs, both already safe."""
     return {
         "msgtype": msgtype,
@@ -65,7 +69,7 @@ def _message(msgtype: str, lines: list[tuple[str, str]], mentions: tuple[str, ..
 # -- outbound ---------------------------------------------------------------------------------
 
 
-def root_content(ticket: TicketView) -> dict:
+def root_content(ticket: TicketView) -> Content:
     """The thread root: what the ticket is and where it stands (edited in place later)."""
     lines: list[tuple[str, str]] = []
     mentions: tuple[str, ...] = ()
@@ -106,12 +110,12 @@ def root_content(ticket: TicketView) -> dict:
     return _message("m.text", lines, mentions)
 
 
-def root_edit_content(root_id: str, ticket: TicketView) -> dict:
+def root_edit_content(root_id: str, ticket: TicketView) -> Content:
     """An `m.replace` of the root; nobody is paged again by an edit."""
     return replace_content(root_id, root_content(ticket))
 
 
-def replace_content(target_id: str, new: dict) -> dict:
+def replace_content(target_id: str, new: Content) -> Content:
     return {
         "msgtype": new["msgtype"],
         "body": "* " + new["body"],
@@ -123,17 +127,17 @@ def replace_content(target_id: str, new: dict) -> dict:
     }
 
 
-def message_content(message: MessageView, root_id: str | None = None) -> dict:
+def message_content(message: MessageView, root_id: str | None = None) -> Content:
     """A message of the ticket's conversation, in the thread under `root_id` when given."""
     body = message.body
-    if message.author == "shop":
+    if message.author == Author.SHOP:
         who = f"🛒 {message.author_name}"
         content = _message(
             "m.text", [(f"{plain(who)}: {plain(body)}", f"<b>{escape(who)}</b>: {escape(body)}")]
         )
-    elif message.author in ("bot", "system"):
+    elif message.author == Author.BOT:
         content = _message("m.notice", [(plain(body), escape(body))])
-    elif message.author == "note":
+    elif message.author == Author.NOTE:
         who = f"📝 {message.author_name}"
         content = _message(
             "m.notice", [(f"{plain(who)}: {plain(body)}", f"<i>{escape(who)}</i>: {escape(body)}")]
@@ -148,7 +152,7 @@ def message_content(message: MessageView, root_id: str | None = None) -> dict:
     return content
 
 
-def notice_content(text: str, root_id: str | None = None) -> dict:
+def notice_content(text: str, root_id: str | None = None) -> Content:
     """Text of ours (a command reply, an announcement): escaped like any other text."""
     content = _message("m.notice", [(plain(text), escape(text))])
     if root_id is not None:
@@ -156,12 +160,12 @@ def notice_content(text: str, root_id: str | None = None) -> dict:
     return content
 
 
-def command_reply_content(reply: CommandReply, root_id: str | None) -> dict:
+def command_reply_content(reply: CommandReply, root_id: str | None) -> Content:
     """The core's answer to an agent: in the thread, or in the room for a room command."""
     return notice_content(reply.text if reply.ok else f"⚠️ {reply.text}", root_id)
 
 
-def attachment_content(attachment: AttachmentView, mxc_url: str, root_id: str) -> dict:
+def attachment_content(attachment: AttachmentView, mxc_url: str, root_id: str) -> Content:
     return {
         "msgtype": "m.image" if attachment.is_image else "m.file",
         "body": attachment.filename,
@@ -176,23 +180,32 @@ def attachment_content(attachment: AttachmentView, mxc_url: str, root_id: str) -
 # -- inbound ----------------------------------------------------------------------------------
 
 
-def thread_root(raw: dict) -> str | None:
-    relation = (raw.get("content") or {}).get("m.relates_to") or {}
-    return relation.get("event_id") if relation.get("rel_type") == "m.thread" else None
+def _string(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
-def replaced_event(raw: dict) -> str | None:
-    relation = (raw.get("content") or {}).get("m.relates_to") or {}
-    return relation.get("event_id") if relation.get("rel_type") == "m.replace" else None
+def _relation(raw: RawEvent) -> dict[str, Any]:
+    relation = (raw.get("content") or {}).get("m.relates_to")
+    return relation if isinstance(relation, dict) else {}
 
 
-def redacted_event(raw: dict) -> str | None:
+def thread_root(raw: RawEvent) -> str | None:
+    relation = _relation(raw)
+    return _string(relation.get("event_id")) if relation.get("rel_type") == "m.thread" else None
+
+
+def replaced_event(raw: RawEvent) -> str | None:
+    relation = _relation(raw)
+    return _string(relation.get("event_id")) if relation.get("rel_type") == "m.replace" else None
+
+
+def redacted_event(raw: RawEvent) -> str | None:
     if raw.get("type") != "m.room.redaction":
         return None
-    return raw.get("redacts") or (raw.get("content") or {}).get("redacts")
+    return _string(raw.get("redacts")) or _string((raw.get("content") or {}).get("redacts"))
 
 
-def command_outside_thread(raw: dict, command_prefix: str) -> bool:
+def command_outside_thread(raw: RawEvent, command_prefix: str) -> bool:
     """A `!stats`-like line written in the room itself rather than in a ticket's thread."""
     content = raw.get("content") or {}
     body = content.get("body")
@@ -200,25 +213,24 @@ def command_outside_thread(raw: dict, command_prefix: str) -> bool:
         return False
     if not isinstance(body, str) or "m.relates_to" in content:
         return False
-    rest = body.strip()[len(command_prefix) :]
-    return body.strip().startswith(command_prefix) and rest[:1].isalpha()
+    return commands.is_command_line(body, command_prefix)
 
 
-def is_encrypted(raw: dict) -> bool:
+def is_encrypted(raw: RawEvent) -> bool:
     return raw.get("type") == "m.room.encrypted"
 
 
-def unreadable(room_id: str, raw: dict, agent: Agent) -> ChannelUnreadable:
+def unreadable(room_id: str, raw: RawEvent, agent: Agent) -> ChannelUnreadable:
     return ChannelUnreadable(
-        event_id=raw["event_id"],
+        event_id=EventId(raw["event_id"]),
         platform=PLATFORM,
-        channel=room_id,
+        channel=ChannelId(room_id),
         agent=agent,
         reason="end-to-end encrypted",
     )
 
 
-def is_relevant(raw: dict, *, command_prefix: str) -> bool:
+def is_relevant(raw: RawEvent, *, command_prefix: str) -> bool:
     """Worth resolving the sender for: a thread message, an edit, a redaction or a command."""
     if raw.get("type") == "m.room.redaction":
         return redacted_event(raw) is not None
@@ -233,13 +245,15 @@ def is_relevant(raw: dict, *, command_prefix: str) -> bool:
     return thread_root(raw) is not None and (msgtype in TEXT_TYPES or msgtype in FILE_TYPES)
 
 
-def media_of(raw: dict) -> tuple[str, str, str] | None:
+def media_of(raw: RawEvent) -> tuple[str, str, str] | None:
     """(mxc url, filename, mimetype) of a file message in a thread, to download."""
     content = raw.get("content") or {}
     if content.get("msgtype") not in FILE_TYPES or not isinstance(content.get("url"), str):
         return None
-    filename = content.get("filename") or content.get("body") or "file"
-    mimetype = (content.get("info") or {}).get("mimetype") or "application/octet-stream"
+    filename = _string(content.get("filename")) or _string(content.get("body")) or "file"
+    info = content.get("info")
+    mimetype = _string(info.get("mimetype")) if isinstance(info, dict) else None
+    mimetype = mimetype or "application/octet-stream"
     return content["url"], filename, mimetype
 
 
@@ -255,14 +269,14 @@ def strip_reply_fallback(body: str) -> str:
     return "\n".join(lines)
 
 
-def message_text(raw: dict) -> str:
+def message_text(raw: RawEvent) -> str:
     content = raw.get("content") or {}
-    body = content.get("body") if isinstance(content.get("body"), str) else ""
+    body = _string(content.get("body")) or ""
     msgtype = content.get("msgtype")
     if msgtype in FILE_TYPES:  # the body is the file name unless a caption was given
         filename = content.get("filename")
         return body if filename and body != filename else ""
-    relation = content.get("m.relates_to") or {}
+    relation = _relation(raw)
     if "m.in_reply_to" in relation and not relation.get("is_falling_back"):
         body = strip_reply_fallback(body)
     return body
@@ -270,7 +284,7 @@ def message_text(raw: dict) -> str:
 
 def to_event(
     room_id: str,
-    raw: dict,
+    raw: RawEvent,
     agent: Agent,
     files: tuple[InboundFile, ...] = (),
     *,
@@ -283,7 +297,10 @@ def to_event(
     redacts = redacted_event(raw)
     if redacts is not None:
         return ThreadMessageDeleted(
-            event_id=event_id, platform=PLATFORM, message_id=redacts, agent=agent
+            event_id=EventId(event_id),
+            platform=PLATFORM,
+            message_id=ExternalId(redacts),
+            agent=agent,
         )
     if raw.get("type") != "m.room.message":
         return None
@@ -294,21 +311,26 @@ def to_event(
         if not isinstance(body, str):
             return None
         return ThreadMessageEdited(
-            event_id=event_id, platform=PLATFORM, message_id=target, agent=agent, text=body
+            event_id=EventId(event_id),
+            platform=PLATFORM,
+            message_id=ExternalId(target),
+            agent=agent,
+            text=body,
         )
     if command_outside_thread(raw, command_prefix):
-        name, *args = content["body"].strip()[len(command_prefix) :].split()
-        return AgentCommand(
-            event_id=event_id, platform=PLATFORM, agent=agent, name=name.lower(), args=tuple(args)
-        )
+        command = commands.parse_line(content["body"], command_prefix)
+        if command is not None:
+            return AgentCommand(
+                event_id=EventId(event_id), platform=PLATFORM, agent=agent, command=command
+            )
     root = thread_root(raw)
     msgtype = content.get("msgtype")
     if root is None or (msgtype not in TEXT_TYPES and msgtype not in FILE_TYPES):
         return None
     return ThreadMessage(
-        event_id=event_id,
-        thread=ThreadRef(platform=PLATFORM, channel=room_id, thread_id=root),
-        message_id=event_id,
+        event_id=EventId(event_id),
+        thread=ThreadRef(platform=PLATFORM, channel=ChannelId(room_id), thread_id=ThreadId(root)),
+        message_id=ExternalId(event_id),
         agent=agent,
         text=message_text(raw),
         files=files,

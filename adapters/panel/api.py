@@ -1,12 +1,12 @@
 """The versioned JSON API the shop panel calls: tickets, messages, read marks, feedback."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from adapters.panel.auth import current_shop, services
+from adapters.panel.auth import core, current_shop
 from adapters.panel.schemas import (
     ErrorOut,
     FeedbackIn,
@@ -16,19 +16,20 @@ from adapters.panel.schemas import (
     TicketOut,
     UnreadOut,
     detail_out,
+    list_out,
     ticket_out,
 )
-from adapters.panel.services import Services
-from bot.errors import NotFound, ValidationFailed
+from bot.core import Core
+from bot.errors import ValidationFailed
 from bot.events import InboundFile
 from storage import repositories as repo
-from storage.models import Attachment, Shop
+from storage.models import Shop
 
 ShopDep = Annotated[Shop, Depends(current_shop)]
 # Ids are 32-bit INTEGER columns: a larger number must be refused here, not overflow the driver.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ServicesDep = Annotated[Services, Depends(services)]
-ERRORS = {
+CoreDep = Annotated[Core, Depends(core)]
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut},
     404: {"model": ErrorOut},
     413: {"model": ErrorOut},
@@ -38,14 +39,13 @@ ERRORS = {
 router = APIRouter(prefix="/api/v1", tags=["tickets"], responses=ERRORS)
 
 
-async def read_uploads(svc: Services, uploads: list[UploadFile]) -> list[InboundFile]:
+async def read_uploads(app: Core, uploads: list[UploadFile]) -> list[InboundFile]:
     """Read at most the size limit plus one byte of each file, so an oversized one is refused
     without being held whole in memory."""
-    limit = svc.config.attachments.max_bytes
-    if len(uploads) > svc.config.attachments.max_files:
-        raise ValidationFailed(
-            "files", f"Można dodać najwyżej {svc.config.attachments.max_files} plików."
-        )
+    limits = app.config.attachments
+    if len(uploads) > limits.max_files:
+        raise ValidationFailed("files", f"Można dodać najwyżej {limits.max_files} plików.")
+    limit = limits.max_bytes
     files = []
     for upload in uploads:
         data = await upload.read(limit + 1)
@@ -59,23 +59,19 @@ async def read_uploads(svc: Services, uploads: list[UploadFile]) -> list[Inbound
     return files
 
 
-def ticket_detail(svc: Services, shop: Shop, ticket_id: int) -> TicketDetail:
-    return detail_out(svc.tickets.conversation(shop=shop, ticket_id=ticket_id))
-
-
 @router.post("/tickets", status_code=201, response_model=TicketDetail)
 async def create_ticket(
     shop: ShopDep,
-    svc: ServicesDep,
+    app: CoreDep,
     title: Annotated[str, Form(max_length=2000)],
     body: Annotated[str, Form(max_length=40_000)],
     order_url: Annotated[str | None, Form(max_length=4000)] = None,
-    files: Annotated[list[UploadFile], File()] = (),
+    files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> TicketDetail:
     """Open a ticket; it is triaged at once (suggestions, priority, department)."""
-    uploads = await read_uploads(svc, list(files))
+    uploads = await read_uploads(app, list(files))
     conversation = await run_in_threadpool(
-        svc.tickets.open_ticket,
+        app.tickets.open_ticket,
         shop=shop,
         title=title,
         body=body,
@@ -88,74 +84,58 @@ async def create_ticket(
 @router.get("/tickets", response_model=TicketList)
 async def list_tickets(
     shop: ShopDep,
-    svc: ServicesDep,
+    app: CoreDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TicketList:
     """The shop's tickets, most recent activity first; resolved ones stay until purged."""
-
-    def load() -> TicketList:
-        with svc.db.transaction() as session:
-            tickets = repo.shop_tickets(session, shop.id, limit=limit, offset=offset)
-            unread = repo.unread_count(session, shop.id)
-        return TicketList(tickets=[ticket_out(t) for t in tickets], unread=unread)
-
-    return await run_in_threadpool(load)
+    shop_id = repo.row_id(shop)
+    listed = await run_in_threadpool(app.inbox.tickets, shop_id, limit=limit, offset=offset)
+    return list_out(listed)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail)
-async def get_ticket(ticket_id: RowId, shop: ShopDep, svc: ServicesDep) -> TicketDetail:
-    return await run_in_threadpool(ticket_detail, svc, shop, ticket_id)
+async def get_ticket(ticket_id: RowId, shop: ShopDep, app: CoreDep) -> TicketDetail:
+    conversation = await run_in_threadpool(app.inbox.conversation, repo.row_id(shop), ticket_id)
+    return detail_out(conversation)
 
 
 @router.post("/tickets/{ticket_id}/messages", status_code=201, response_model=MessageOut)
 async def add_message(
     ticket_id: RowId,
     shop: ShopDep,
-    svc: ServicesDep,
+    app: CoreDep,
     body: Annotated[str, Form(max_length=40_000)],
-    files: Annotated[list[UploadFile], File()] = (),
+    files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> MessageOut:
     """A follow-up from the shop: it lands in the ticket's chat thread."""
-    uploads = await read_uploads(svc, list(files))
+    uploads = await read_uploads(app, list(files))
     posted = await run_in_threadpool(
-        svc.tickets.add_shop_message, shop=shop, ticket_id=ticket_id, body=body, files=uploads
+        app.tickets.add_shop_message, shop=shop, ticket_id=ticket_id, body=body, files=uploads
     )
     return detail_out(posted).messages[0]
 
 
 @router.post("/tickets/{ticket_id}/read", response_model=UnreadOut)
-async def mark_read(ticket_id: RowId, shop: ShopDep, svc: ServicesDep) -> UnreadOut:
+async def mark_read(ticket_id: RowId, shop: ShopDep, app: CoreDep) -> UnreadOut:
     """The owner opened the ticket: it stops being orange."""
-
-    def run() -> UnreadOut:
-        svc.tickets.mark_read(shop=shop, ticket_id=ticket_id)
-        with svc.db.transaction() as session:
-            return UnreadOut(unread=repo.unread_count(session, shop.id))
-
-    return await run_in_threadpool(run)
+    unread = await run_in_threadpool(app.inbox.mark_read, repo.row_id(shop), ticket_id)
+    return UnreadOut(unread=unread)
 
 
 @router.post("/tickets/{ticket_id}/feedback", response_model=TicketOut)
-async def feedback(
-    ticket_id: RowId, answer: FeedbackIn, shop: ShopDep, svc: ServicesDep
-) -> TicketOut:
+async def feedback(ticket_id: RowId, answer: FeedbackIn, shop: ShopDep, app: CoreDep) -> TicketOut:
     """ "Pomogło" closes the ticket as deflected; "Nie pomogło" passes it to an agent."""
     ticket = await run_in_threadpool(
-        svc.tickets.feedback, shop=shop, ticket_id=ticket_id, helped=answer.helped
+        app.tickets.feedback, shop=shop, ticket_id=ticket_id, helped=answer.helped
     )
     return ticket_out(ticket)
 
 
 @router.get("/unread", response_model=UnreadOut)
-async def unread(shop: ShopDep, svc: ServicesDep) -> UnreadOut:
+async def unread(shop: ShopDep, app: CoreDep) -> UnreadOut:
     """The number behind the "!" beside POMOC."""
-
-    def count() -> int:
-        with svc.db.transaction() as session:
-            return repo.unread_count(session, shop.id)
-
-    return UnreadOut(unread=await run_in_threadpool(count))
+    return UnreadOut(unread=await run_in_threadpool(app.inbox.unread, repo.row_id(shop)))
 
 
 @router.get(
@@ -164,20 +144,14 @@ async def unread(shop: ShopDep, svc: ServicesDep) -> UnreadOut:
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 async def attachment(
-    ticket_id: RowId, attachment_id: RowId, shop: ShopDep, svc: ServicesDep
+    ticket_id: RowId, attachment_id: RowId, shop: ShopDep, app: CoreDep
 ) -> FileResponse:
-    def find() -> Attachment:
-        with svc.db.transaction() as session:
-            ticket = repo.shop_ticket(session, shop.id, ticket_id)
-            item = session.get(Attachment, attachment_id)
-            if ticket is None or item is None or item.ticket_id != ticket.id:
-                raise NotFound(f"attachment {attachment_id}")
-            return item
-
-    item = await run_in_threadpool(find)
+    item = await run_in_threadpool(
+        app.inbox.attachment, repo.row_id(shop), ticket_id, attachment_id
+    )
     disposition = "inline" if item.content_type.startswith("image/") else "attachment"
     return FileResponse(
-        svc.ctx.files.path(item.storage_key),
+        item.path,
         media_type=item.content_type,
         filename=item.filename,
         content_disposition_type=disposition,

@@ -8,20 +8,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.panel import api
 from adapters.panel.auth import TokenCache
-from adapters.panel.services import Services
 from bot import texts
+from bot.core import Core
 from bot.errors import InvalidTransition, NotFound, RateLimited, ValidationFailed
 
 
-def _error(status: int, detail: str, errors: list[dict] | None = None) -> JSONResponse:
+def _error(status: int, detail: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
     return JSONResponse({"detail": detail, "errors": errors or []}, status_code=status)
 
 
-def _field_of(location: tuple) -> str:
+def _field_of(location: tuple[object, ...]) -> str:
     names = [str(part) for part in location if part not in ("body", "query", "path", "form")]
     return names[0] if names else "request"
 
@@ -81,7 +81,7 @@ class BodyLimit:
             return
         seen = 0
 
-        async def counted() -> dict:
+        async def counted() -> Message:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
@@ -92,32 +92,34 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-def create_app(services: Services, *, routers: Iterable[APIRouter] = ()) -> FastAPI:
+def create_app(core: Core, *, routers: Iterable[APIRouter] = ()) -> FastAPI:
     app = FastAPI(
         title="Pomoc",
         version="1.0.0",
         description="Shop panel API of Pomoc: support tickets bridged to Slack and Matrix.",
+        exception_handlers={
+            RequestValidationError: _request_invalid,
+            ValidationFailed: _validation_failed,
+            NotFound: _not_found,
+            InvalidTransition: _wrong_state,
+            RateLimited: _rate_limited,
+            StarletteHTTPException: _http_error,
+        },
     )
-    app.state.services = services
+    app.state.core = core
     app.state.tokens = TokenCache()
-    app.add_exception_handler(RequestValidationError, _request_invalid)
-    app.add_exception_handler(ValidationFailed, _validation_failed)
-    app.add_exception_handler(NotFound, _not_found)
-    app.add_exception_handler(InvalidTransition, _wrong_state)
-    app.add_exception_handler(RateLimited, _rate_limited)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_middleware(BodyLimit, max_bytes=services.config.panel.max_request_bytes)
+    app.add_middleware(BodyLimit, max_bytes=core.config.panel.max_request_bytes)
     app.include_router(api.router)
     for router in routers:
         app.include_router(router)
 
     @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict:
+    async def healthz() -> dict[str, str]:
         """Liveness and database reachability."""
 
         def ping() -> None:
-            with services.db.transaction() as session:
-                session.exec(text("SELECT 1"))
+            with core.db.transaction() as session:
+                session.connection().execute(text("SELECT 1"))
 
         await run_in_threadpool(ping)
         return {"status": "ok"}

@@ -1,18 +1,18 @@
 """Per-shop authentication: a bearer token whose SHA-256 is stored, never the token itself."""
 
-import time
-
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
-from adapters.panel.services import Services
 from bot import texts
+from bot.clock import SystemTimer, Timer
+from bot.core import Core
 from storage import repositories as repo
 from storage.models import Shop
 
 
-def services(request: Request) -> Services:
-    return request.app.state.services
+def core(request: Request) -> Core:
+    app_core: Core = request.app.state.core
+    return app_core
 
 
 class TokenCache:
@@ -22,26 +22,28 @@ class TokenCache:
     stops working within `ttl` seconds on every instance.
     """
 
-    def __init__(self, *, ttl: float = 10.0, size: int = 10_000) -> None:
+    def __init__(self, *, ttl: float = 10.0, size: int = 10_000, timer: Timer | None = None):
         self.ttl = ttl
         self.size = size
+        self.timer = timer or SystemTimer()
         self._entries: dict[str, tuple[Shop, float]] = {}
 
     def cached(self, token: str) -> Shop | None:
         """The shop of a token looked up less than `ttl` seconds ago (no database call)."""
         entry = self._entries.get(repo.hash_token(token))
-        if entry is not None and entry[1] > time.monotonic():
+        if entry is not None and entry[1] > self.timer.monotonic():
             return entry[0]
         return None
 
-    def lookup(self, svc: Services, token: str) -> Shop | None:
+    def lookup(self, app: Core, token: str) -> Shop | None:
         """Ask the database, and remember a shop it finds."""
-        with svc.db.transaction() as session:
+        with app.db.transaction() as session:
             shop = repo.shop_by_token(session, token)
         if shop is not None:
             if len(self._entries) >= self.size:
                 self._entries.clear()
-            self._entries[repo.hash_token(token)] = (shop, time.monotonic() + self.ttl)
+            expires = self.timer.monotonic() + self.ttl
+            self._entries[repo.hash_token(token)] = (shop, expires)
         return shop
 
 
@@ -53,9 +55,7 @@ async def current_shop(request: Request) -> Shop:
     if scheme.lower() == "bearer" and token.strip():
         tokens: TokenCache = request.app.state.tokens
         token = token.strip()
-        shop = tokens.cached(token) or await run_in_threadpool(
-            tokens.lookup, services(request), token
-        )
+        shop = tokens.cached(token) or await run_in_threadpool(tokens.lookup, core(request), token)
     elif (session_shop := getattr(request.state, "session_shop", None)) is not None:
         shop = session_shop
     if shop is None:

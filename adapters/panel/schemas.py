@@ -1,12 +1,12 @@
 """JSON shapes of the panel API (published in /openapi.json)."""
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
 from bot import texts
-from bot.service import Conversation
-from storage.models import Attachment, Message, Ticket
+from bot.views import Conversation, ShopMessage, ShopTicket, ShopTickets
 
 
 class AttachmentOut(BaseModel):
@@ -25,7 +25,7 @@ class MessageOut(BaseModel):
     created_at: datetime
     edited_at: datetime | None
     kind: str | None = None
-    suggestions: list[dict] = []
+    suggestions: list[dict[str, Any]] = []
     attachments: list[AttachmentOut] = []
 
 
@@ -72,7 +72,7 @@ class ErrorOut(BaseModel):
     errors: list[ErrorItem] = []
 
 
-def ticket_out(ticket: Ticket) -> TicketOut:
+def ticket_out(ticket: ShopTicket) -> TicketOut:
     return TicketOut(
         id=ticket.id,
         title=ticket.title,
@@ -89,7 +89,7 @@ def ticket_out(ticket: Ticket) -> TicketOut:
     )
 
 
-def message_out(message: Message, attachments: list[Attachment]) -> MessageOut:
+def message_out(message: ShopMessage) -> MessageOut:
     return MessageOut(
         id=message.id,
         author=message.author,
@@ -97,28 +97,28 @@ def message_out(message: Message, attachments: list[Attachment]) -> MessageOut:
         body=message.body,
         created_at=message.created_at,
         edited_at=message.edited_at,
-        kind=message.extra.get("kind"),
-        suggestions=message.extra.get("suggestions", []),
+        kind=message.kind,
+        suggestions=list(message.suggestions),
         attachments=[
             AttachmentOut(
                 id=a.id,
                 filename=a.filename,
                 content_type=a.content_type,
                 size=a.size,
-                url=f"/api/v1/tickets/{message.ticket_id}/attachments/{a.id}",
+                url=f"/api/v1/tickets/{a.ticket_id}/attachments/{a.id}",
             )
-            for a in attachments
+            for a in message.attachments
         ],
     )
 
 
 def detail_out(conversation: Conversation) -> TicketDetail:
-    by_message: dict[int, list[Attachment]] = {}
-    for item in conversation.attachments:
-        by_message.setdefault(item.message_id, []).append(item)
-    ticket = conversation.ticket
     return TicketDetail(
-        **ticket_out(ticket).model_dump(),
-        body=ticket.body,
-        messages=[message_out(m, by_message.get(m.id, [])) for m in conversation.messages],
+        **ticket_out(conversation.ticket).model_dump(),
+        body=conversation.body,
+        messages=[message_out(m) for m in conversation.messages],
     )
+
+
+def list_out(listed: ShopTickets) -> TicketList:
+    return TicketList(tickets=[ticket_out(t) for t in listed.tickets], unread=listed.unread)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot import commands
 from bot.events import (
     Agent,
     AgentCommand,
@@ -16,28 +17,24 @@ from bot.events import (
     ThreadMessageEdited,
     ThreadRef,
 )
+from bot.lifecycle import Status
 from bot.views import MessageView, TicketView
+from bot.vocabulary import Author, ChannelId, EventId, ExternalId, Platform, ThreadId, TicketId
 
-PLATFORM = "slack"
+PLATFORM = Platform.SLACK
 METADATA_TYPE = "pomoc_delivery"
 REPLY_SHORTCUT = "pomoc_reply"  # the message shortcut's callback id, as set up in the Slack app
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters per section text
 FIELD_LIMIT = 1900  # and 2,000 per field
 
-ACTIONS = {
-    "pomoc_claim": ("claim", ()),
-    "pomoc_resolve": ("resolve", ()),
-    "pomoc_critical": ("priority", ("critical",)),
-}
-
 STATUS_LABELS = {
-    "new": "nowe",
-    "suggested": "zaproponowano artykuły",
-    "queued": "w kolejce",
-    "open": "otwarte",
-    "waiting": "czeka na sklep",
-    "resolved": "rozwiązane",
-    "purged": "usunięte",
+    Status.NEW: "nowe",
+    Status.SUGGESTED: "zaproponowano artykuły",
+    Status.QUEUED: "w kolejce",
+    Status.OPEN: "otwarte",
+    Status.WAITING: "czeka na sklep",
+    Status.RESOLVED: "rozwiązane",
+    Status.PURGED: "usunięte",
 }
 
 
@@ -62,11 +59,11 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def mrkdwn(text: str) -> dict:
+def mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
-def metadata(key: str) -> dict:
+def metadata(key: str) -> dict[str, Any]:
     """Attached to every message Pomoc posts, so a retry can find an earlier copy."""
     return {"event_type": METADATA_TYPE, "event_payload": {"key": key}}
 
@@ -75,7 +72,8 @@ def metadata_key(message: Mapping[str, Any]) -> str | None:
     data = message.get("metadata") or {}
     if data.get("event_type") != METADATA_TYPE:
         return None
-    return (data.get("event_payload") or {}).get("key")
+    key = (data.get("event_payload") or {}).get("key")
+    return key if isinstance(key, str) else None
 
 
 def ticket_fallback(ticket: TicketView) -> str:
@@ -88,9 +86,9 @@ def ticket_fallback(ticket: TicketView) -> str:
     )
 
 
-def ticket_blocks(ticket: TicketView) -> list[dict]:
+def ticket_blocks(ticket: TicketView) -> list[dict[str, Any]]:
     """The root message of a ticket's thread, rendered as the ticket is now."""
-    blocks: list[dict] = []
+    blocks: list[dict[str, Any]] = []
     if ticket.mention:  # from the config (on-call), not from the shop: sent as is
         blocks.append({"type": "section", "text": mrkdwn(f"{ticket.mention} pilne zgłoszenie")})
     icon = "🔴" if ticket.is_critical else "🎫"
@@ -145,8 +143,8 @@ def ticket_blocks(ticket: TicketView) -> list[dict]:
     return blocks
 
 
-def _button(action_id: str, label: str, value: str, *, style: str | None = None) -> dict:
-    button = {
+def _button(action_id: str, label: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
         "type": "button",
         "action_id": action_id,
         "text": {"type": "plain_text", "text": label},
@@ -157,11 +155,11 @@ def _button(action_id: str, label: str, value: str, *, style: str | None = None)
     return button
 
 
-AUTHOR_LABELS = {"bot": "🤖 Pomoc (do sklepu)", "note": "📝 Notatka", "system": "ℹ️ System"}
+AUTHOR_LABELS = {Author.BOT: "🤖 Pomoc (do sklepu)", Author.NOTE: "📝 Notatka"}
 
 
 def message_text(message: MessageView) -> str:
-    if message.author == "shop":
+    if message.author == Author.SHOP:
         who = f"🏪 *{escape(message.author_name or 'Sklep')}*"
     elif message.author in AUTHOR_LABELS:
         who = f"*{AUTHOR_LABELS[message.author]}*"
@@ -170,11 +168,11 @@ def message_text(message: MessageView) -> str:
     return _cut(f"{who}: {escape(message.body)}", SECTION_LIMIT)
 
 
-def message_blocks(message: MessageView) -> list[dict]:
+def message_blocks(message: MessageView) -> list[dict[str, Any]]:
     return [{"type": "section", "text": mrkdwn(message_text(message))}]
 
 
-def announce_blocks(text: str) -> list[dict]:
+def announce_blocks(text: str) -> list[dict[str, Any]]:
     return [{"type": "section", "text": mrkdwn(_cut(escape(text), SECTION_LIMIT))}]
 
 
@@ -190,13 +188,27 @@ _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^<>]*)?>")
 
 
 def mentioned_users(text: str) -> list[str]:
-    return _MENTION.findall(text)
+    return [str(user) for user in _MENTION.findall(text)]
+
+
+def user_name(user: Mapping[str, Any]) -> str | None:
+    """The name a `users.info` user goes by: display name, then real name, then handle."""
+    profile = user.get("profile") or {}
+    for name in (
+        profile.get("display_name"),
+        profile.get("real_name"),
+        user.get("real_name"),
+        user.get("name"),
+    ):
+        if isinstance(name, str) and name:
+            return name
+    return None
 
 
 def to_plain(text: str, user_name: Callable[[str], str] | None = None) -> str:
     """Slack mrkdwn as the shop should read it: names, labelled links, no markup, unescaped."""
 
-    def angle(match: re.Match) -> str:
+    def angle(match: re.Match[str]) -> str:
         inner = match.group(1)
         target, _, label = inner.partition("|")
         if target.startswith("@"):
@@ -247,9 +259,9 @@ def thread_message(
     files: tuple[InboundFile, ...] = (),
 ) -> ThreadMessage:
     return ThreadMessage(
-        event_id=event_id,
-        thread=ThreadRef(PLATFORM, event["channel"], event["thread_ts"]),
-        message_id=event["ts"],
+        event_id=EventId(event_id),
+        thread=ThreadRef(PLATFORM, ChannelId(event["channel"]), ThreadId(event["thread_ts"])),
+        message_id=ExternalId(event["ts"]),
         agent=agent,
         text=text,
         files=files,
@@ -260,9 +272,9 @@ def edited_message(
     event_id: str, event: Mapping[str, Any], agent: Agent, text: str
 ) -> ThreadMessageEdited:
     return ThreadMessageEdited(
-        event_id=event_id,
+        event_id=EventId(event_id),
         platform=PLATFORM,
-        message_id=event["message"]["ts"],
+        message_id=ExternalId(event["message"]["ts"]),
         agent=agent,
         text=text,
     )
@@ -277,10 +289,10 @@ def reply_action(
 ) -> ThreadMessage:
     """The "send to the shop" shortcut on an agent's thread message; at most once per message."""
     return ThreadMessage(
-        event_id=f"reply:{channel}:{message['ts']}",
-        thread=ThreadRef(PLATFORM, channel, message["thread_ts"]),
+        event_id=EventId(f"reply:{channel}:{message['ts']}"),
+        thread=ThreadRef(PLATFORM, ChannelId(channel), ThreadId(message["thread_ts"])),
         # The message's own ts already maps to the note made from it (one link per platform id).
-        message_id=f"{message['ts']}:reply",
+        message_id=ExternalId(f"{message['ts']}:reply"),
         agent=agent,
         text=text,
         files=files,
@@ -290,7 +302,10 @@ def reply_action(
 
 def deleted_message(event_id: str, event: Mapping[str, Any], agent: Agent) -> ThreadMessageDeleted:
     return ThreadMessageDeleted(
-        event_id=event_id, platform=PLATFORM, message_id=event["deleted_ts"], agent=agent
+        event_id=EventId(event_id),
+        platform=PLATFORM,
+        message_id=ExternalId(event["deleted_ts"]),
+        agent=agent,
     )
 
 
@@ -298,36 +313,28 @@ def action_command(
     body: Mapping[str, Any], action: Mapping[str, Any], agent: Agent
 ) -> AgentCommand:
     """A button on a root message: the ticket id travels in the button's value."""
-    name, args = ACTIONS[action["action_id"]]
     stamp = action.get("action_ts") or body.get("trigger_id") or ""
     return AgentCommand(
-        event_id=f"action:{agent.user_id}:{action['action_id']}:{stamp}",
+        event_id=EventId(f"action:{agent.user_id}:{action['action_id']}:{stamp}"),
         platform=PLATFORM,
         agent=agent,
-        name=name,
-        args=args,
-        ticket_id=int(action["value"]),
+        command=commands.BUTTONS[action["action_id"]],
+        ticket_id=TicketId(int(action["value"])),
     )
 
 
 def slash_command(command: Mapping[str, Any], agent: Agent) -> AgentCommand:
     """`/pomoc claim 42`, `/pomoc priority 42 critical`, `/pomoc stats`; nothing -> help."""
-    words = (command.get("text") or "").split()
-    name = words[0].lower() if words else "help"
-    rest = words[1:]
-    ticket_id = None
-    if rest and rest[0].lstrip("#").isdigit():
-        ticket_id = int(rest[0].lstrip("#"))
-        rest = rest[1:]
+    parsed, ticket_id = commands.parse_slash(command.get("text") or "")
     # Typed in a ticket's thread, the command needs no id (when Slack says which thread).
     thread_ts = command.get("thread_ts")
-    thread = ThreadRef(PLATFORM, command["channel_id"], thread_ts) if thread_ts else None
+    channel = ChannelId(command["channel_id"]) if "channel_id" in command else None
+    thread = ThreadRef(PLATFORM, channel, ThreadId(thread_ts)) if thread_ts and channel else None
     return AgentCommand(
-        event_id=f"command:{command['trigger_id']}",
+        event_id=EventId(f"command:{command['trigger_id']}"),
         platform=PLATFORM,
         agent=agent,
-        name=name,
-        args=tuple(rest),
+        command=parsed,
         thread=thread,
         ticket_id=ticket_id,
     )

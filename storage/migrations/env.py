@@ -21,7 +21,7 @@ def _run(connection: Connection) -> None:
 if (given := config.attributes.get("connection")) is not None:
     _run(given)
 else:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as connection:
         _run(connection)
     engine.dispose()

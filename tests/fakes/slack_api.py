@@ -1,10 +1,9 @@
-"""A small stateful fake of the Slack Web API, served by aiohttp on 127.0.0.1.
+"""A small stateful fake of the Slack Web API, served by aiohttp on 127.0.0.1."""
 
-The real slack_sdk AsyncWebClient talks to it through `base_url` (keep the trailing slash).
-It stores messages per channel (ts, thread_ts, metadata, blocks), keeps every call in `calls`
-with a monotonic timestamp, and fails on demand (`fail(method, status=429, retry_after=2)`;
-`apply=True` posts anyway and loses the answer).
-"""
+# The real slack_sdk AsyncWebClient talks to it through `base_url` (keep the trailing slash). It
+# stores messages per channel (ts, thread_ts, metadata, blocks), keeps every call in `calls` with a
+# monotonic timestamp, and fails on demand (`fail(method, status=429, retry_after=2)`; `apply=True`
+# posts anyway and loses the answer).
 
 import contextlib
 import itertools

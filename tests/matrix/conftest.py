@@ -15,12 +15,12 @@ from nio import (
     RoomMessageNotice,
 )
 
-from adapters.matrix.client import MatrixAdapter
+from adapters.matrix.adapter import MatrixAdapter
 from bot.config import Secrets
 from pomoc.agent import MatrixAgent, SeenMessage
 from pomoc.cli import create_shop
 from pomoc.homeserver import Homeserver, synapse_python
-from pomoc.runtime import Runtime, build_adapters, build_services
+from pomoc.runtime import Runtime, build_core
 from tests.conftest import make_config
 from tests.fakes.clock import FakeClock
 from tests.fakes.triage import KeywordTriager
@@ -177,11 +177,10 @@ async def build_harness(
     )
     clock = FakeClock()
     secrets = Secrets.from_env({"POMOC_MATRIX_ACCESS_TOKEN": bot_token})
-    services = build_services(config, secrets, clock=clock, triager=KeywordTriager(), migrate=False)
-    adapters = build_adapters(services)
-    adapter = adapters["matrix"]
+    services = build_core(config, secrets, clock=clock, triager=KeywordTriager(), migrate=False)
+    runtime = Runtime(services)
+    adapter = runtime.adapters["matrix"]
     adapter.poll_timeout_ms = 2000
-    runtime = Runtime(services=services, adapters=adapters)
     http = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=runtime.app), base_url="http://panel"
     )

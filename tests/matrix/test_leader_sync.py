@@ -1,19 +1,25 @@
-"""Several instances: only the leader syncs Matrix; a new leader resumes where the old one
-stopped, so nothing is missed and nothing is applied twice."""
+"""Several instances: only the leader syncs Matrix; a new leader resumes where the old one left."""
+
+# Several instances: only the leader syncs Matrix; a new leader resumes where the old one stopped,
+# so nothing is missed and nothing is applied twice.
 
 import asyncio
 
-from adapters.matrix.client import MatrixAdapter
+from adapters.matrix.adapter import MatrixAdapter
+from pomoc.runtime import MATRIX_SYNC_KEY
+from storage.sync_state import StoredValue
 from tests.matrix.test_matrix_adapter import processed
 
 
 async def test_only_the_leader_syncs_and_a_new_leader_resumes(matrix):
     services = matrix.services
-    follower = MatrixAdapter(
-        config=services.config, secrets=services.secrets, db=services.db, clock=services.ctx.clock
-    )
     leads = False
-    follower.may_sync = lambda: leads
+    follower = MatrixAdapter(
+        config=services.config,
+        secrets=services.ctx.secrets,
+        tokens=StoredValue(services.db, services.ctx.clock, key=MATRIX_SYNC_KEY),
+        may_sync=lambda: leads,
+    )
     await follower.start(services.desk.handle)
     try:
         ticket_id = await matrix.open_ticket("Dwie instancje")

@@ -1,6 +1,8 @@
-"""`pomoc run` killed with SIGKILL in the middle of a burst, then restarted, against the real
-Synapse: every shop message reaches the thread once, in order, and agent replies written while
-it was dead reach the panel once."""
+"""`pomoc run` SIGKILLed mid-burst against the real Synapse: nothing lost, nothing doubled."""
+
+# `pomoc run` killed with SIGKILL in the middle of a burst, then restarted, against the real
+# Synapse: every shop message reaches the thread once, in order, and agent replies written while it
+# was dead reach the panel once.
 
 import asyncio
 import os
@@ -12,9 +14,9 @@ from pathlib import Path
 import httpx
 from nio import AsyncClient, RoomMessageNotice
 
-from adapters.matrix.sync import SYNC_KEY
 from pomoc.cli import create_shop
 from pomoc.homeserver import Homeserver
+from pomoc.runtime import MATRIX_SYNC_KEY as SYNC_KEY
 from storage import repositories as repo
 from storage.db import Database
 from storage.migrate import upgrade

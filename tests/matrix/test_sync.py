@@ -4,7 +4,7 @@ import asyncio
 from pathlib import Path
 from types import SimpleNamespace
 
-from adapters.matrix.sync import MatrixSync, configured_rooms
+from adapters.matrix.inbound import MatrixSync, configured_rooms
 from tests.conftest import make_config
 
 BOT = "@pomoc:test"
@@ -20,8 +20,7 @@ def sync_for(tmp_path: Path, **matrix: object) -> MatrixSync:
     return MatrixSync(
         client,
         config=config,
-        db=None,
-        clock=None,
+        tokens=None,
         on_event=None,
         send=None,
         may_sync=lambda: True,

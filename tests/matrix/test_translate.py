@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.matrix import translate
-from adapters.matrix.client import transaction_id
+from adapters.matrix.outbound import transaction_id
+from bot.commands import Stats
 from bot.events import (
     AgentCommand,
     CommandReply,
@@ -123,7 +124,7 @@ def test_command_in_the_room_is_an_agent_command_without_a_thread():
     message = raw({"msgtype": "m.text", "body": " !Stats week"})
     assert translate.is_relevant(message, command_prefix="!")
     assert translate.to_event("!room", message, ANNA, command_prefix="!") == AgentCommand(
-        event_id="$e1", platform="matrix", agent=ANNA, name="stats", args=("week",)
+        event_id="$e1", platform="matrix", agent=ANNA, command=Stats()
     )
     for body in ("!", "! stats", "!1"):
         assert not translate.is_relevant(

@@ -6,14 +6,14 @@ from collections import defaultdict
 from sqlalchemy import func
 from sqlmodel import select
 
-from adapters.panel.services import Services
+from bot.core import Core
 from bot.dispatch import OutboxDispatcher
 from pomoc.cli import create_shop
 from storage.db import Database
 from storage.models import OutboxItem, Shop
 
 
-def open_burst(services: Services, *, tickets: int, posts: int) -> None:
+def open_burst(services: Core, *, tickets: int, posts: int) -> None:
     """`tickets` escalated tickets, then `posts` follow-ups each, interleaved across tickets."""
     create_shop(services.config.database.url, "Sklep Burzy")
     with services.db.transaction() as session:

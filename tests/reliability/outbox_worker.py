@@ -1,9 +1,8 @@
-"""A stand-alone outbox worker for the SIGKILL test: `python -m tests.reliability.outbox_worker`.
+"""A stand-alone outbox worker for the SIGKILL test: `python -m tests.reliability.outbox_worker`."""
 
-It runs the production OutboxDispatcher against the given database with a recording adapter
-that appends every platform call (`key<TAB>retry`) to a journal and fsyncs it, as a platform
-would durably accept a message. It exits 0 once nothing is pending.
-"""
+# It runs the production OutboxDispatcher against the given database with a recording adapter that
+# appends every platform call (`key<TAB>retry`) to a journal and fsyncs it, as a platform would
+# durably accept a message. It exits 0 once nothing is pending.
 
 import argparse
 import asyncio
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from bot.config import Secrets, parse_config
 from bot.dispatch import OutboxDispatcher
-from pomoc.runtime import build_services
+from pomoc.runtime import build_core
 from tests.fakes.triage import KeywordTriager
 from tests.reliability.burst import pending
 from tests.reliability.recording import Ledger, RecordingChat
@@ -22,10 +21,9 @@ async def main(args: argparse.Namespace) -> None:
     config = parse_config(
         {"database": {"url": args.database_url}, "attachments": {"directory": args.files}}
     )
-    services = build_services(config, Secrets.from_env({}), triager=KeywordTriager(), migrate=False)
+    services = build_core(config, Secrets.from_env({}), triager=KeywordTriager(), migrate=False)
     chat = RecordingChat(Ledger(), worker=args.worker_id, delay=args.delay, journal=args.journal)
     dispatcher = OutboxDispatcher(
-        services.db,
         services.ctx,
         {"matrix": chat},
         worker_id=args.worker_id,

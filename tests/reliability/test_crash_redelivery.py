@@ -1,6 +1,9 @@
-"""A worker that dies after the platform call but before recording it: the item comes back,
-only after its lease, with the same key and `retry=True`, so a deduping platform shows it once."""
+"""A worker that dies after the platform call but before recording it: redelivered, same key."""
 
+# A worker that dies after the platform call but before recording it: the item comes back, only
+# after its lease, with the same key and `retry=True`, so a deduping platform shows it once.
+
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -26,7 +29,8 @@ def second_db(services):
 
 def dispatcher(db, services, ledger, worker: str) -> OutboxDispatcher:
     chat = RecordingChat(ledger, worker=worker)
-    return OutboxDispatcher(db, services.ctx, {"matrix": chat}, worker_id=worker, lease=LEASE)
+    ctx = replace(services.ctx, db=db)
+    return OutboxDispatcher(ctx, {"matrix": chat}, worker_id=worker, lease=LEASE)
 
 
 @pytest.mark.parametrize("dies_at", ["open_thread", "post"])

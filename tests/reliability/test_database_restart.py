@@ -1,11 +1,13 @@
-"""PostgreSQL drops every connection of the workers mid-burst (what a restart does to them):
-afterwards each message is shown exactly once, in order, and nothing is left pending or dead.
+"""PostgreSQL drops every worker connection mid-burst: each message still shown exactly once."""
 
-pg_terminate_backend on connections tagged with our application_name stands in for
-`pg_ctlcluster ... restart`: same effect on the workers, without disturbing other databases.
-"""
+# PostgreSQL drops every connection of the workers mid-burst (what a restart does to them):
+# afterwards each message is shown exactly once, in order, and nothing is left pending or dead.
+#
+# pg_terminate_backend on connections tagged with our application_name stands in for `pg_ctlcluster
+# ... restart`: same effect on the workers, without disturbing other databases.
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -50,8 +52,7 @@ async def test_burst_survives_the_database_dropping_every_connection(services, w
     ledger = Ledger()
     dispatchers = [
         OutboxDispatcher(
-            db,
-            services.ctx,
+            replace(services.ctx, db=db),
             {"matrix": RecordingChat(ledger, worker=f"w{n}", delay=0.004)},
             worker_id=f"w{n}",
             lease=timedelta(seconds=5),

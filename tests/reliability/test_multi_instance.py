@@ -1,6 +1,7 @@
 """Several outbox workers on one PostgreSQL database: each item once, in order, none stuck."""
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -32,8 +33,7 @@ async def test_three_instances_deliver_a_burst_exactly_once_in_order(services, i
     ledger = Ledger()
     dispatchers = [
         OutboxDispatcher(
-            db,
-            services.ctx,
+            replace(services.ctx, db=db),
             {"matrix": RecordingChat(ledger, worker=f"w{n}", delay=0.003)},
             worker_id=f"w{n}",
             batch=8,

@@ -1,11 +1,10 @@
-"""kill -9 of a real worker process mid-burst, then a restart.
+"""kill -9 of a real worker process mid-burst, then a restart."""
 
-The journal is what the platform received (written and fsynced by the adapter before the call
-returns). Guarantee checked: every key reaches the platform at least once; a key reaches it
-twice only when the first call may have been lost with the process (then flagged `retry`), so
-a platform that dedupes by key (Matrix transaction ids, Slack's metadata check) shows each
-message exactly once, and each thread in the order the shop wrote.
-"""
+# The journal is what the platform received (written and fsynced by the adapter before the call
+# returns). Guarantee checked: every key reaches the platform at least once; a key reaches it twice
+# only when the first call may have been lost with the process (then flagged `retry`), so a platform
+# that dedupes by key (Matrix transaction ids, Slack's metadata check) shows each message exactly
+# once, and each thread in the order the shop wrote.
 
 import signal
 import subprocess

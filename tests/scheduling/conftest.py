@@ -10,7 +10,7 @@ from bot.config import Config
 from bot.events import InboundFile
 from pomoc.cli import create_shop
 from storage import repositories as repo
-from storage.models import Shop
+from storage.models import Shop, Ticket
 from tests.conftest import make_config
 from tests.helpers import PNG_1X1
 
@@ -56,7 +56,8 @@ def open_ticket(services, shop: Shop):
         opened = services.tickets.open_ticket(
             shop=kwargs.pop("by", shop), title=title, body=body, **kwargs
         )
-        return opened.ticket
+        with services.db.transaction() as session:  # the row, for fields the shop never sees
+            return session.get(Ticket, opened.ticket.id)
 
     return opener
 

@@ -22,7 +22,7 @@ from tests.scheduling.conftest import png_file, warsaw
 
 
 def housekeeper(services) -> Housekeeper:
-    return Housekeeper(services.db, services.ctx)
+    return Housekeeper(services.ctx)
 
 
 def fetch(services, ticket_id: int) -> Ticket:

@@ -58,9 +58,7 @@ async def test_monday_opening_releases_the_weekend_queue_in_creation_order(
     assert [i.ticket_id for i in opens] == sorted(i.ticket_id for i in opens)
     # One item per pass: a batch is delivered concurrently, which may reorder roots across
     # tickets (see the report on bot/dispatch.py); the outbox order itself is creation order.
-    one_by_one = OutboxDispatcher(
-        services.db, services.ctx, {"matrix": chat}, worker_id="t", batch=1
-    )
+    one_by_one = OutboxDispatcher(services.ctx, {"matrix": chat}, worker_id="t", batch=1)
     while await one_by_one.deliver_once():
         pass
     assert [view.title for view in chat.threads.values()] == titles

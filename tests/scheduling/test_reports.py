@@ -2,6 +2,7 @@
 
 from datetime import time
 
+from bot.commands import Stats
 from bot.config import SupportHoursConfig
 from bot.digest import ManagerReports
 from bot.events import AgentCommand
@@ -40,14 +41,14 @@ async def busy_day(services, runtime, clock, open_ticket, other_shop) -> None:
     open_ticket(title="Nowa kategoria")  # off hours: queued
     clock.set(warsaw(2026, 11, 25, 8, 0))
     services.tickets.advance_due()
-    SlaMonitor(services.db, services.ctx).check()  # the 09:00 suggestion is long overdue
+    SlaMonitor(services.ctx).check()  # the 09:00 suggestion is long overdue
 
 
 async def test_daily_digest_contents_and_once_per_day(
     services, runtime, chat, clock, open_ticket, other_shop
 ):
     await busy_day(services, runtime, clock, open_ticket, other_shop)
-    reports = ManagerReports(services.db, services.ctx)
+    reports = ManagerReports(services.ctx)
     clock.set(warsaw(2026, 11, 25, 8, 30))
     assert reports.send_digest()
     assert not reports.send_digest()  # a failover rerun the same day: nothing new
@@ -67,7 +68,7 @@ async def test_stats_on_demand_through_the_desk(services, runtime, clock, open_t
     open_ticket(title="Kody rabatowe")
     clock.advance(minutes=5)
     reply = await services.desk.handle(
-        AgentCommand(event_id="$stats1", platform="matrix", agent=ANNA, name="stats")
+        AgentCommand(event_id="$stats1", platform="matrix", agent=ANNA, command=Stats())
     )
     assert reply.ok
     assert "Pomoc today (25.11 00:00 – 25.11 12:05)" in reply.text

@@ -85,7 +85,7 @@ def test_an_answered_ticket_only_watches_resolution():
 
 @pytest.fixture
 def monitor(services) -> SlaMonitor:
-    return SlaMonitor(services.db, services.ctx)
+    return SlaMonitor(services.ctx)
 
 
 async def test_reminder_in_the_thread_alert_to_managers_and_a_limit(

@@ -1,5 +1,7 @@
-"""Property-based fuzzing of the panel API: whatever a client sends, never a 500, and every
-refusal is our JSON envelope with a Polish message."""
+"""Property-based fuzzing of the panel API: never a 500, every refusal our Polish JSON envelope."""
+
+# Property-based fuzzing of the panel API: whatever a client sends, never a 500, and every refusal
+# is our JSON envelope with a Polish message.
 
 import json
 from urllib.parse import quote

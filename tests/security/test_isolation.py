@@ -1,5 +1,7 @@
-"""Every endpoint of the published spec keeps shops apart: another shop's ticket or attachment
-is 404 (it looks missing, never forbidden), and no token at all is 401."""
+"""Every endpoint of the published spec keeps shops apart: another shop's ticket is a 404."""
+
+# Every endpoint of the published spec keeps shops apart: another shop's ticket or attachment is 404
+# (it looks missing, never forbidden), and no token at all is 401.
 
 import pytest
 

@@ -1,5 +1,7 @@
-"""No secret reaches a log line: shop tokens, POMOC_* values and the database password stay
-out of every record at DEBUG (SQL echo included), and their holders' reprs hide them."""
+"""No secret reaches a log line, and the reprs of their holders hide them."""
+
+# No secret reaches a log line: shop tokens, POMOC_* values and the database password stay out of
+# every record at DEBUG (SQL echo included), and their holders' reprs hide them.
 
 import logging
 
@@ -10,7 +12,7 @@ from sqlalchemy.engine import make_url
 from bot.config import Secrets
 from bot.errors import DeliveryError
 from pomoc.cli import create_shop
-from pomoc.runtime import Runtime, build_services
+from pomoc.runtime import Runtime, build_core
 from tests.conftest import make_config
 from tests.fakes.chat import FakeChat
 from tests.fakes.triage import KeywordTriager
@@ -49,9 +51,9 @@ async def test_no_secret_in_any_log_record_at_debug(secret_url, tmp_path, clock,
     caplog.set_level(logging.DEBUG, logger="sqlalchemy")  # it defaults itself to WARNING
     config = make_config(secret_url, tmp_path)
     secrets = Secrets.from_env(ENV)
-    services = build_services(config, secrets, clock=clock, triager=KeywordTriager())
+    services = build_core(config, secrets, clock=clock, triager=KeywordTriager())
     chat = FakeChat("matrix")
-    runtime = Runtime(services=services, adapters={"matrix": chat})
+    runtime = Runtime(services, adapters={"matrix": chat})
     tokens = [create_shop(secret_url, "Sklep Logow"), create_shop(secret_url, "Sklep Drugi")]
     transport = httpx.ASGITransport(app=runtime.app)
     try:
@@ -73,7 +75,7 @@ async def test_no_secret_in_any_log_record_at_debug(secret_url, tmp_path, clock,
         await runtime.dispatcher.deliver_once()
         clock.advance(minutes=5)
         await runtime.dispatcher.deliver_once()
-        logging.getLogger("test").debug("services: %s %r", services.secrets, services)
+        logging.getLogger("test").debug("services: %s %r", services.ctx.secrets, services)
     finally:
         services.db.dispose()
 

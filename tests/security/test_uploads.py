@@ -1,5 +1,7 @@
-"""Uploads: the bytes decide the type (never the client's label or the file name), and every
-limit (size, count, whole request) is refused in Polish before anything is stored."""
+"""Uploads: the bytes decide the type, and every limit is refused in Polish before storing."""
+
+# Uploads: the bytes decide the type (never the client's label or the file name), and every limit
+# (size, count, whole request) is refused in Polish before anything is stored.
 
 import base64
 import io

@@ -14,7 +14,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Secrets
 from pomoc.cli import create_shop
-from pomoc.runtime import Runtime, build_adapters, build_services
+from pomoc.runtime import Runtime, build_core
 from storage import repositories as repo
 from tests.conftest import make_config
 from tests.fakes.slack_api import FakeSlack
@@ -60,10 +60,10 @@ def slack_runtime(
         },
         slack={"enabled": True, "api_base_url": fake.api_url, "interval": 0.0, **slack},
     )
-    services = build_services(
+    services = build_core(
         config, slack_secrets(), clock=clock, triager=KeywordTriager(), migrate=False
     )
-    return Runtime(services=services, adapters=build_adapters(services))
+    return Runtime(services)
 
 
 @pytest.fixture
@@ -80,20 +80,20 @@ async def fake() -> AsyncIterator[FakeSlack]:
 async def runtime(database_url, tmp_path, clock, fake) -> AsyncIterator[Runtime]:
     rt = slack_runtime(database_url, tmp_path, clock, fake)
     adapter = rt.adapters["slack"]
-    await adapter.start(rt.services.desk.handle)
+    await adapter.start(rt.core.desk.handle)
     yield rt
     await adapter.stop()
-    rt.services.db.dispose()
+    rt.core.db.dispose()
 
 
 @pytest.fixture
 def services(runtime):
-    return runtime.services
+    return runtime.core
 
 
 @pytest.fixture
 def shop_token(runtime) -> str:
-    return create_shop(runtime.services.config.database.url, "Sklep Ani")
+    return create_shop(runtime.core.config.database.url, "Sklep Ani")
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def shop_token_factory():
 
     @contextlib.asynccontextmanager
     async def make(rt: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-        token = create_shop(rt.services.config.database.url, "Sklep Ani")
+        token = create_shop(rt.core.config.database.url, "Sklep Ani")
         transport = httpx.ASGITransport(app=rt.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://pomoc") as client:
             yield client, token
@@ -260,7 +260,7 @@ async def opened_thread(runtime, http, token: str, **kwargs) -> tuple[int, str]:
     """A ticket whose root message is in Slack: (ticket id, thread ts)."""
     ticket = await open_ticket(http, token, **kwargs)
     await runtime.dispatcher.deliver_once()
-    with runtime.services.db.transaction() as session:
+    with runtime.core.db.transaction() as session:
         link = repo.thread_for_ticket(session, ticket["id"])
     assert link is not None and link.platform == "slack"
     return ticket["id"], link.thread_id

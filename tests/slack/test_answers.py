@@ -32,28 +32,28 @@ async def eventually(check, *, timeout: float = 5.0) -> None:
 async def test_slow_work_is_answered_in_time_and_finishes_after(runtime, http, shop_token):
     ticket_id, ts = await opened_thread(runtime, http, shop_token)
     adapter = runtime.adapters["slack"]
-    adapter.ack_within = 0.1
+    adapter.inbound.ack_within = 0.1
     gate = asyncio.Event()
 
     async def slow_desk(event):
         await gate.wait()  # e.g. a large file download or a busy database
-        return await runtime.services.desk.handle(event)
+        return await runtime.core.desk.handle(event)
 
-    adapter.on_event = slow_desk
+    adapter.inbound.on_event = slow_desk
     started = time.monotonic()
     response = await send_event(http, reply_event(ts, "Zaraz sprawdzę"))
     assert response.status_code == 200
     assert time.monotonic() - started < 1.0
-    assert ("agent", "Zaraz sprawdzę") not in bodies(runtime.services, ticket_id)
+    assert ("agent", "Zaraz sprawdzę") not in bodies(runtime.core, ticket_id)
 
     gate.set()
-    await eventually(lambda: ("agent", "Zaraz sprawdzę") in bodies(runtime.services, ticket_id))
+    await eventually(lambda: ("agent", "Zaraz sprawdzę") in bodies(runtime.core, ticket_id))
 
 
 async def test_a_failure_in_time_makes_slack_redeliver_and_applies_once(runtime, http, shop_token):
     ticket_id, ts = await opened_thread(runtime, http, shop_token)
     adapter = runtime.adapters["slack"]
-    real = adapter.on_event
+    real = adapter.inbound.on_event
     failures = [RuntimeError("database went away")]
 
     async def flaky_desk(event):
@@ -61,7 +61,7 @@ async def test_a_failure_in_time_makes_slack_redeliver_and_applies_once(runtime,
             raise failures.pop()
         return await real(event)
 
-    adapter.on_event = flaky_desk
+    adapter.inbound.on_event = flaky_desk
     event = reply_event(ts, "Poprawione")
     first = await send_event(http, event, event_id="EvFLAKY")
     assert first.status_code == 500  # Slack retries what was not answered with 2xx
@@ -71,14 +71,14 @@ async def test_a_failure_in_time_makes_slack_redeliver_and_applies_once(runtime,
         http, event, event_id="EvFLAKY", headers={**retry_headers, "x-slack-retry-num": "2"}
     )
     assert (second.status_code, third.status_code) == (200, 200)
-    assert bodies(runtime.services, ticket_id).count(("agent", "Poprawione")) == 1
+    assert bodies(runtime.core, ticket_id).count(("agent", "Poprawione")) == 1
 
 
 async def test_reply_shortcut_sends_a_note_to_the_shop_once(
     database_url, tmp_path, clock, fake, shop_token_factory
 ):
     runtime = slack_runtime(database_url, tmp_path, clock, fake, relay_mode="explicit")
-    await runtime.adapters["slack"].start(runtime.services.desk.handle)
+    await runtime.adapters["slack"].start(runtime.core.desk.handle)
     try:
         async with shop_token_factory(runtime) as (http, token):
             ticket_id, ts = await opened_thread(runtime, http, token)
@@ -94,7 +94,7 @@ async def test_reply_shortcut_sends_a_note_to_the_shop_once(
             shop_sees = [m["body"] for m in await panel_messages(http, token, ticket_id)]
             assert shop_sees.count("Dzień dobry, klucz CRC jest w ustawieniach") == 1
             assert ("note", "Dzień dobry, klucz CRC jest w ustawieniach") in bodies(
-                runtime.services, ticket_id
+                runtime.core, ticket_id
             )
 
             # Only one's own message, and only thread replies.
@@ -109,7 +109,7 @@ async def test_reply_shortcut_sends_a_note_to_the_shop_once(
             assert "moja notatka" not in shop_sees
     finally:
         await runtime.adapters["slack"].stop()
-        runtime.services.db.dispose()
+        runtime.core.db.dispose()
 
 
 async def test_reply_shortcut_is_refused_where_everything_is_relayed(
@@ -131,5 +131,5 @@ async def test_a_lost_ephemeral_answer_does_not_undo_or_repeat_the_command(
     fake.fail("chat.postEphemeral", status=500, error="internal_error")
     response = await send_event(http, reply_event(ts, "!claim"))
     assert response.status_code == 200  # no redelivery: the claim is applied
-    with runtime.services.db.transaction() as session:
+    with runtime.core.db.transaction() as session:
         assert session.get(Ticket, ticket_id).assignee == "Anna Nowak"

@@ -46,7 +46,7 @@ async def test_thread_reply_reaches_the_panel_as_plain_text(runtime, http, shop_
     assert last["body"] == (
         "Dzień dobry, @Basia Kowalska sprawdzi jutro & instrukcja (https://pomoc.pl/a) <3"
     )
-    assert ticket_row(runtime.services, ticket_id).status == "waiting"
+    assert ticket_row(runtime.core, ticket_id).status == "waiting"
     # users.info is cached: one lookup per person however many messages.
     await send_event(http, reply_event(ts, "Jeszcze jedno"))
     assert len([c for c in fake.calls_of("users.info") if c.params["user"] == ANNA]) == 1
@@ -69,7 +69,7 @@ async def test_edit_and_delete_follow_the_agents_message(runtime, http, shop_tok
             "previous_message": original,
         },
     )
-    assert all_messages(runtime.services, ticket_id)[-1].body == "Proszę o zrzut ekranu koszyka"
+    assert all_messages(runtime.core, ticket_id)[-1].body == "Proszę o zrzut ekranu koszyka"
     assert (await panel_messages(http, shop_token, ticket_id))[-1]["edited_at"] is not None
 
     await send_event(
@@ -84,7 +84,7 @@ async def test_edit_and_delete_follow_the_agents_message(runtime, http, shop_tok
             "previous_message": edited,
         },
     )
-    assert all_messages(runtime.services, ticket_id)[-1].deleted_at is not None
+    assert all_messages(runtime.core, ticket_id)[-1].deleted_at is not None
     bodies = [m["body"] for m in await panel_messages(http, shop_token, ticket_id)]
     assert "Proszę o zrzut ekranu koszyka" not in bodies
 
@@ -119,14 +119,14 @@ async def test_file_share_becomes_a_panel_attachment(runtime, http, shop_token, 
 async def test_note_is_not_relayed(runtime, http, shop_token):
     ticket_id, ts = await opened_thread(runtime, http, shop_token)
     await send_event(http, reply_event(ts, "!note klient marudzi, sprawdź logi"))
-    assert all_messages(runtime.services, ticket_id)[-1].author == "note"
+    assert all_messages(runtime.core, ticket_id)[-1].author == "note"
     bodies = [m["body"] for m in await panel_messages(http, shop_token, ticket_id)]
     assert not any("marudzi" in body for body in bodies)
 
 
 async def test_explicit_relay_mode(database_url, tmp_path, clock, fake, shop_token_factory):
     runtime = slack_runtime(database_url, tmp_path, clock, fake, relay_mode="explicit")
-    await runtime.adapters["slack"].start(runtime.services.desk.handle)
+    await runtime.adapters["slack"].start(runtime.core.desk.handle)
     try:
         async with shop_token_factory(runtime) as (http, token):
             ticket_id, ts = await opened_thread(runtime, http, token)
@@ -136,11 +136,11 @@ async def test_explicit_relay_mode(database_url, tmp_path, clock, fake, shop_tok
             bodies = [m["body"] for m in await panel_messages(http, token, ticket_id)]
             assert "Dzień dobry, już poprawione" in bodies
             assert not any("ich wina" in body for body in bodies)
-            authors = [(m.author, m.body) for m in all_messages(runtime.services, ticket_id)]
+            authors = [(m.author, m.body) for m in all_messages(runtime.core, ticket_id)]
             assert ("note", "to chyba ich wina, nie nasza") in authors
     finally:
         await runtime.adapters["slack"].stop()
-        runtime.services.db.dispose()
+        runtime.core.db.dispose()
 
 
 async def test_same_event_id_twice_is_applied_once(runtime, http, shop_token):
@@ -154,7 +154,7 @@ async def test_same_event_id_twice_is_applied_once(runtime, http, shop_token):
         headers={"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"},
     )
     assert (first.status_code, retry.status_code) == (200, 200)
-    bodies = [m.body for m in all_messages(runtime.services, ticket_id)]
+    bodies = [m.body for m in all_messages(runtime.core, ticket_id)]
     assert bodies.count("Już sprawdzam") == 1
 
 
@@ -163,44 +163,44 @@ async def test_bad_and_stale_signatures_are_refused(runtime, http, shop_token):
     forged = await send_event(http, reply_event(ts, "forged"), secret="wrong-" + SECRET)
     stale = await send_event(http, reply_event(ts, "stale"), timestamp=int(time.time()) - 600)
     assert (forged.status_code, stale.status_code) == (401, 401)
-    bodies = [m.body for m in all_messages(runtime.services, ticket_id)]
+    bodies = [m.body for m in all_messages(runtime.core, ticket_id)]
     assert "forged" not in bodies and "stale" not in bodies
 
 
 async def test_bots_echoes_and_top_level_messages_are_ignored(runtime, http, shop_token, fake):
     ticket_id, ts = await opened_thread(runtime, http, shop_token)
-    before = len(all_messages(runtime.services, ticket_id))
+    before = len(all_messages(runtime.core, ticket_id))
     await send_event(http, reply_event(ts, "echo", user="UBOT", bot_id="BBOT"))
     await send_event(http, reply_event(ts, "inny bot", user="UOTHER", bot_id="BOTHER"))
     top = reply_event(ts, "na kanale")
     top["thread_ts"] = top["ts"]
     await send_event(http, top)
-    assert len(all_messages(runtime.services, ticket_id)) == before
+    assert len(all_messages(runtime.core, ticket_id)) == before
 
 
 async def test_only_listed_agents_act(database_url, tmp_path, clock, fake, shop_token_factory):
     runtime = slack_runtime(database_url, tmp_path, clock, fake, agents=[ANNA])
-    await runtime.adapters["slack"].start(runtime.services.desk.handle)
+    await runtime.adapters["slack"].start(runtime.core.desk.handle)
     try:
         async with shop_token_factory(runtime) as (http, token):
             ticket_id, ts = await opened_thread(runtime, http, token)
             await send_event(http, reply_event(ts, "obcy", user=BASIA))
             await send_event(http, reply_event(ts, "swoja", user=ANNA))
-            bodies = [m.body for m in all_messages(runtime.services, ticket_id)]
+            bodies = [m.body for m in all_messages(runtime.core, ticket_id)]
             assert "swoja" in bodies and "obcy" not in bodies
             await click(http, fake, "pomoc_claim", ticket_id, user=BASIA)
-            assert ticket_row(runtime.services, ticket_id).assignee is None
+            assert ticket_row(runtime.core, ticket_id).assignee is None
             assert "agentów" in fake.responses[-1]["text"]
     finally:
         await runtime.adapters["slack"].stop()
-        runtime.services.db.dispose()
+        runtime.core.db.dispose()
 
 
 async def test_buttons(runtime, http, shop_token, fake):
     ticket_id, ts = await opened_thread(runtime, http, shop_token)
 
     assert (await click(http, fake, "pomoc_claim", ticket_id)).status_code == 200
-    assert ticket_row(runtime.services, ticket_id).assignee == "Anna Nowak"
+    assert ticket_row(runtime.core, ticket_id).assignee == "Anna Nowak"
     assert fake.responses[-1] == {
         "text": f"Ticket #{ticket_id} assigned to Anna Nowak.",
         "response_type": "ephemeral",
@@ -208,11 +208,11 @@ async def test_buttons(runtime, http, shop_token, fake):
     }
 
     await click(http, fake, "pomoc_critical", ticket_id)
-    assert ticket_row(runtime.services, ticket_id).priority == "critical"
+    assert ticket_row(runtime.core, ticket_id).priority == "critical"
     assert fake.responses[-1]["text"] == f"Ticket #{ticket_id} priority: critical."
 
     await click(http, fake, "pomoc_resolve", ticket_id)
-    assert ticket_row(runtime.services, ticket_id).status == "resolved"
+    assert ticket_row(runtime.core, ticket_id).status == "resolved"
     assert fake.responses[-1]["response_type"] == "ephemeral"
 
     # The root message follows (chat.update, rendered at delivery time).
@@ -243,14 +243,14 @@ async def test_pomoc_slash_command(runtime, http, shop_token, fake):
     assert await run("stats")
     assert (await run("bogus")).startswith("Commands:")
     assert "No ticket" in await run("claim 99999")
-    row = ticket_row(runtime.services, ticket_id)
+    row = ticket_row(runtime.core, ticket_id)
     assert (row.status, row.priority, row.assignee) == ("open", "critical", "Basia")
 
 
 async def test_command_in_thread_answers_ephemerally(runtime, http, shop_token, fake):
     ticket_id, ts = await opened_thread(runtime, http, shop_token)
     await send_event(http, reply_event(ts, "!claim"))
-    assert ticket_row(runtime.services, ticket_id).assignee == "Anna Nowak"
+    assert ticket_row(runtime.core, ticket_id).assignee == "Anna Nowak"
     [answer] = fake.ephemerals
     assert (answer["channel"], answer["user"], answer["thread_ts"]) == (SUPPORT, ANNA, ts)
     assert "assigned to Anna Nowak" in answer["text"]
@@ -261,7 +261,7 @@ async def test_command_in_thread_answers_ephemerally(runtime, http, shop_token, 
 async def test_unknown_thread_is_ignored(runtime, http):
     response = await send_event(http, reply_event("1700000000.000001", "gdzie ja jestem"))
     assert response.status_code == 200
-    with runtime.services.db.transaction() as session:
+    with runtime.core.db.transaction() as session:
         assert session.exec(select(Message)).all() == []
 
 

@@ -60,7 +60,7 @@ async def test_ticket_opens_root_with_blocks_buttons_and_files(runtime, http, sh
     [upload] = [u for u in fake.uploads.values() if u.get("thread_ts")]
     assert upload["thread_ts"] == root["ts"] and upload["channel"] == SUPPORT
     assert upload["data"].startswith(b"\x89PNG")
-    with runtime.services.db.transaction() as session:
+    with runtime.core.db.transaction() as session:
         link = session.exec(select(ThreadLink)).one()
     assert (link.channel, link.thread_id, link.root_message_id) == (SUPPORT, root["ts"], root["ts"])
 
@@ -90,11 +90,11 @@ async def test_burst_of_thirty_tickets_keeps_the_channel_rate(database_url, tmp_
     runtime = slack_runtime(database_url, tmp_path, clock, fake, interval=interval)
     from pomoc.cli import create_shop
 
-    create_shop(runtime.services.config.database.url, "Sklep Ani")
-    with runtime.services.db.transaction() as session:
+    create_shop(runtime.core.config.database.url, "Sklep Ani")
+    with runtime.core.db.transaction() as session:
         shop = session.get(Shop, 1)
     for n in range(30):
-        runtime.services.tickets.open_ticket(shop=shop, title=f"Zgłoszenie {n}", body="Pomocy")
+        runtime.core.tickets.open_ticket(shop=shop, title=f"Zgłoszenie {n}", body="Pomocy")
     while await runtime.dispatcher.deliver_once():
         pass
 
@@ -107,9 +107,9 @@ async def test_burst_of_thirty_tickets_keeps_the_channel_rate(database_url, tmp_
     assert [t.split(" ", 1)[1].split(" (")[0] for t in titles] == [
         f"Zgłoszenie {n}" for n in range(30)
     ]
-    with runtime.services.db.transaction() as session:
+    with runtime.core.db.transaction() as session:
         assert len(session.exec(select(ThreadLink)).all()) == 30
-    runtime.services.db.dispose()
+    runtime.core.db.dispose()
 
 
 async def test_rate_limited_then_delivered_once(runtime, http, shop_token, fake, clock):
@@ -119,7 +119,7 @@ async def test_rate_limited_then_delivered_once(runtime, http, shop_token, fake,
     )
     assert response.status_code == 201
     await runtime.dispatcher.deliver_once()
-    with runtime.services.db.transaction() as session:
+    with runtime.core.db.transaction() as session:
         item = session.exec(select(OutboxItem)).one()
         assert item.state == "pending"
         assert item.next_attempt_at.replace(tzinfo=None) == (
@@ -132,7 +132,7 @@ async def test_rate_limited_then_delivered_once(runtime, http, shop_token, fake,
     assert len(fake.roots(SUPPORT)) == 1
     # The second attempt looked for an earlier copy first (retry=True) and found none.
     assert fake.calls_of("conversations.history")
-    with runtime.services.db.transaction() as session:
+    with runtime.core.db.transaction() as session:
         assert session.exec(select(OutboxItem)).one().state == "done"
 
 
@@ -142,14 +142,14 @@ async def test_server_error_retries_and_missing_channel_is_permanent(
     fake.fail("chat.postMessage", status=500, error="internal_error")
     await http.post("/api/v1/tickets", headers=auth(shop_token), data={"title": "A", "body": "?"})
     await runtime.dispatcher.deliver_once()
-    with runtime.services.db.transaction() as session:
+    with runtime.core.db.transaction() as session:
         item = session.exec(select(OutboxItem)).one()
         assert item.state == "pending" and "internal_error" in item.last_error
 
     fake.missing_channels.add(SUPPORT)
     clock.advance(minutes=20)
     await runtime.dispatcher.deliver_once()
-    with runtime.services.db.transaction() as session:
+    with runtime.core.db.transaction() as session:
         item = session.exec(select(OutboxItem)).one()
         assert item.state == "dead" and "channel_not_found" in item.last_error
 
@@ -226,24 +226,24 @@ async def test_enabled_slack_needs_its_secrets(database_url, tmp_path, clock, fa
 
     from bot.config import Secrets
     from bot.errors import ConfigError
-    from pomoc.runtime import build_adapters, build_services
+    from pomoc.runtime import build_adapters, build_core
 
     runtime = slack_runtime(database_url, tmp_path, clock, fake)
     assert set(runtime.adapters) == {"slack"}
     transport = httpx.ASGITransport(app=runtime.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://pomoc") as http:
         assert (await http.post("/slack/events", content="{}")).status_code == 401
-    services = build_services(
-        runtime.services.config,
+    services = build_core(
+        runtime.core.config,
         Secrets.from_env({"POMOC_SECRET_KEY": "k"}),
         clock=clock,
-        triager=runtime.services.ctx.triager,
+        triager=runtime.core.ctx.triager,
         migrate=False,
     )
     with pytest.raises(ConfigError, match="POMOC_SLACK_BOT_TOKEN"):
-        build_adapters(services)
+        build_adapters(services, may_sync=lambda: True)
     services.db.dispose()
-    runtime.services.db.dispose()
+    runtime.core.db.dispose()
 
 
 async def test_lost_answers_are_found_again_not_posted_twice(
@@ -260,7 +260,7 @@ async def test_lost_answers_are_found_again_not_posted_twice(
     clock.advance(minutes=20)
     await runtime.dispatcher.deliver_once()
     [root] = fake.roots(SUPPORT)
-    with runtime.services.db.transaction() as session:
+    with runtime.core.db.transaction() as session:
         link = session.exec(select(ThreadLink)).one()
     assert link.thread_id == root["ts"]
 
@@ -274,7 +274,7 @@ async def test_lost_answers_are_found_again_not_posted_twice(
     await runtime.dispatcher.deliver_once()
     [reply] = fake.replies(SUPPORT, root["ts"])
     assert fake.calls_of("conversations.replies")
-    with runtime.services.db.transaction() as session:
+    with runtime.core.db.transaction() as session:
         assert {item.state for item in session.exec(select(OutboxItem)).all()} == {"done"}
         assert session.exec(select(MessageLink)).one().external_id == reply["ts"]
 
@@ -286,16 +286,16 @@ async def test_critical_ticket_at_night_pages_on_call(database_url, tmp_path, cl
 
     clock.set(datetime(2026, 11, 28, 22, 0, tzinfo=UTC))  # Saturday night
     runtime = slack_runtime(database_url, tmp_path, clock, fake, oncall="<!subteam^SONCALL>")
-    create_shop(runtime.services.config.database.url, "Sklep Ani")
-    with runtime.services.db.transaction() as session:
+    create_shop(runtime.core.config.database.url, "Sklep Ani")
+    with runtime.core.db.transaction() as session:
         shop = session.get(Shop, 1)
-    runtime.services.tickets.open_ticket(shop=shop, title="Awaria płatności", body="<!here>")
+    runtime.core.tickets.open_ticket(shop=shop, title="Awaria płatności", body="<!here>")
     await runtime.dispatcher.deliver_once()
     [root] = fake.roots(SUPPORT)
     assert root["text"].startswith("<!subteam^SONCALL> 🔴")
     assert "<!subteam^SONCALL>" in str(root["blocks"])
     assert "<!here>" not in fake.wire()
-    runtime.services.db.dispose()
+    runtime.core.db.dispose()
 
 
 async def test_429_holds_the_channel_for_retry_after(runtime, fake):

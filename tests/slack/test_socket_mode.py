@@ -34,7 +34,7 @@ async def test_socket_mode_event_reaches_the_desk_and_is_acked(
         try:
             async with shop_token_factory(runtime) as (http, token):
                 ticket_id, ts = await opened_thread(runtime, http, token)
-                await adapter.start(runtime.services.desk.handle)
+                await adapter.start(runtime.core.desk.handle)
                 await asyncio.wait_for(connected.wait(), 5)
                 [opened] = fake.calls_of("apps.connections.open")
                 envelope = {
@@ -55,14 +55,14 @@ async def test_socket_mode_event_reaches_the_desk_and_is_acked(
                 await sockets[0].send(json.dumps(envelope))
                 ack = await asyncio.wait_for(acks.get(), 5)
                 assert ack["envelope_id"] == "env-1"
-                with runtime.services.db.transaction() as session:
+                with runtime.core.db.transaction() as session:
                     bodies = [
                         m.body for m in repo.ticket_messages(session, ticket_id, include_notes=True)
                     ]
                 assert "Odpowiedź przez Socket Mode" in bodies
         finally:
             await adapter.stop()
-            runtime.services.db.dispose()
+            runtime.core.db.dispose()
     assert opened.auth == f"Bearer {APP_TOKEN}"
 
 
@@ -73,4 +73,4 @@ async def test_socket_mode_serves_no_events_endpoint(database_url, tmp_path, clo
     transport = httpx.ASGITransport(app=runtime.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://pomoc") as http:
         assert (await http.post("/slack/events", content="{}")).status_code == 404
-    runtime.services.db.dispose()
+    runtime.core.db.dispose()

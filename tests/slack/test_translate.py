@@ -5,8 +5,10 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.slack import translate
+from bot.commands import Help, SetPriority
 from bot.events import Agent, AgentCommand, ThreadMessage, ThreadRef
 from bot.views import MessageView, Suggestion, TicketView
+from bot.vocabulary import Priority
 
 ANNA = Agent("slack", "UANNA", "Anna")
 
@@ -89,16 +91,15 @@ def test_thread_reply_and_commands():
         "Ev1", ThreadRef("slack", "C1", "1.0"), "2.0", ANNA, "x"
     )
     command = translate.slash_command({"text": "priority #42 critical", "trigger_id": "t"}, ANNA)
-    assert (command.name, command.ticket_id, command.args) == ("priority", 42, ("critical",))
-    assert translate.slash_command({"text": "", "trigger_id": "t"}, ANNA).name == "help"
+    assert (command.command, command.ticket_id) == (SetPriority(Priority.CRITICAL), 42)
+    assert translate.slash_command({"text": "", "trigger_id": "t"}, ANNA).command == Help()
     assert translate.slash_command({"text": "Stats", "trigger_id": "t"}, ANNA).ticket_id is None
     action = {"action_id": "pomoc_critical", "value": "42", "action_ts": "9.9"}
     assert translate.action_command({}, action, ANNA) == AgentCommand(
         event_id="action:UANNA:pomoc_critical:9.9",
         platform="slack",
         agent=ANNA,
-        name="priority",
-        args=("critical",),
+        command=SetPriority(Priority.CRITICAL),
         ticket_id=42,
     )
 

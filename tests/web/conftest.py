@@ -14,9 +14,9 @@ import httpx
 import pytest
 import uvicorn
 
-from adapters.panel.services import Services
 from bot.config import Secrets
-from pomoc.runtime import Runtime, build_services
+from bot.core import Core
+from pomoc.runtime import Runtime, build_core
 from tests.fakes.triage import KeywordTriager
 
 CHROMIUM = os.environ.get("POMOC_CHROMIUM", "/usr/bin/chromium")
@@ -84,9 +84,9 @@ def live_server(runtime: Runtime) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def second_instance(config, clock) -> Iterator[Services]:
+def second_instance(config, clock) -> Iterator[Core]:
     """Another Pomoc process's services on the same database (an agent's reply may land there)."""
-    services = build_services(
+    services = build_core(
         config, Secrets.from_env({}), clock=clock, triager=KeywordTriager(), migrate=False
     )
     yield services

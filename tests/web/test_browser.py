@@ -185,7 +185,7 @@ def seed_inbox(server, services, clock, token) -> int:
     run(agent_reply(services, resolved, "!resolve"))
     with services.db.transaction() as session:
         shop = repo.shop_by_token(session, token)
-    services.tickets.mark_read(shop=shop, ticket_id=resolved)
+    services.inbox.mark_read(shop.id, resolved)
     clock.advance(hours=3)
     api_ticket(server, token, "Zmiana szablonu", "Chcę zmienić kolor przycisków w koszyku.")
     clock.advance(minutes=40)

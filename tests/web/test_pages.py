@@ -3,7 +3,6 @@
 import re
 from pathlib import Path
 
-from adapters.panel.web.live import shop_version, ticket_version
 from storage import repositories as repo
 from tests.helpers import agent_reply, auth
 from tests.web.conftest import web_login
@@ -117,8 +116,14 @@ async def test_live_probes_change_with_a_reply_and_hide_other_shops(
     ticket = await open_ticket(client, shop_token, title="Szablon sklepu", body="Stopka?")
     with services.db.transaction() as session:
         shop_id = repo.shop_by_token(session, shop_token).id
-    before = (shop_version(services, shop_id), ticket_version(services, shop_id, ticket["id"]))
+    before = (
+        services.inbox.shop_version(shop_id),
+        services.inbox.ticket_version(shop_id, ticket["id"]),
+    )
     await agent_reply(services, ticket["id"], "Juz odpowiadam")
-    after = (shop_version(services, shop_id), ticket_version(services, shop_id, ticket["id"]))
+    after = (
+        services.inbox.shop_version(shop_id),
+        services.inbox.ticket_version(shop_id, ticket["id"]),
+    )
     assert before[0] != after[0] and before[1] != after[1]
-    assert ticket_version(services, shop_id + 1, ticket["id"]) is None
+    assert services.inbox.ticket_version(shop_id + 1, ticket["id"]) is None

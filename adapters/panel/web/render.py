@@ -3,15 +3,16 @@
 import re
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
-from adapters.panel.services import Services
 from bot import texts
 from bot.config import AttachmentsConfig, SupportHoursConfig
+from bot.core import Core
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # No inline script or style anywhere: the page's JS and CSS are static files.
@@ -77,7 +78,7 @@ def hours_label(config: SupportHoursConfig) -> str:
     return f"{span} {opens.hour}:{opens.minute:02d}–{closes.hour}:{closes.minute:02d}"
 
 
-def attachment_limits(config: AttachmentsConfig) -> dict:
+def attachment_limits(config: AttachmentsConfig) -> dict[str, object]:
     """What the form shows (and its JS checks) before anything is uploaded."""
     labels = [TYPE_LABELS.get(kind, kind.split("/")[-1].upper()) for kind in config.allowed_types]
     return {
@@ -89,13 +90,20 @@ def attachment_limits(config: AttachmentsConfig) -> dict:
     }
 
 
-def context(svc: Services, request: Request) -> dict:
+class PageContext(TypedDict):
     """What every template may use: the time zone, the CSRF token, the retention period."""
-    return {
-        "tz": ZoneInfo(svc.config.support_hours.timezone),
-        "csrf_token": getattr(request.state, "csrf_token", ""),
-        "retention": timedelta(days=svc.config.retention.resolved_days),
-    }
+
+    tz: ZoneInfo
+    csrf_token: str
+    retention: timedelta
+
+
+def context(app: Core, request: Request) -> PageContext:
+    return PageContext(
+        tz=ZoneInfo(app.config.support_hours.timezone),
+        csrf_token=getattr(request.state, "csrf_token", ""),
+        retention=timedelta(days=app.config.retention.resolved_days),
+    )
 
 
 def fragment(name: str, **values: object) -> str:

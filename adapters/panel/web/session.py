@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapters.panel.services import Services
 from bot import texts
+from bot.core import Core
 from storage.models import Shop
 
 COOKIE = "pomoc_session"
@@ -84,8 +84,8 @@ def clear_session_cookie(response: Response, *, secure: bool) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
 
 
-def _load_shop(svc: Services, shop_id: int) -> Shop | None:
-    with svc.db.transaction() as session:
+def _load_shop(app: Core, shop_id: int) -> Shop | None:
+    with app.db.transaction() as session:
         shop = session.get(Shop, shop_id)
         return shop if shop is not None and shop.active else None
 
@@ -127,11 +127,11 @@ class PanelSessions:
         shop_id = self.signer.shop_id(cookie) if cookie else None
         if shop_id is None:
             return None
-        svc: Services = scope["app"].state.services
-        shop = await run_in_threadpool(_load_shop, svc, shop_id)
+        app: Core = scope["app"].state.core
+        shop = await run_in_threadpool(_load_shop, app, shop_id)
         if shop is None:
             return None
-        return self.signer.verify(cookie, shop, now=svc.ctx.clock.now())
+        return self.signer.verify(cookie, shop, now=app.ctx.clock.now())
 
 
 def _cookie(header: str) -> str:

@@ -1,0 +1,235 @@
+"""Slack's sending side: posts, edits and uploads through slack_sdk, paced per channel."""
+
+# Slack cannot deduplicate by key, so every message carries the delivery key in its metadata and
+# a retried delivery looks for an earlier copy (thread replies or channel history) before posting.
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import translate
+from bot.clock import SystemTimer, Timer
+from bot.errors import DeliveryError
+from bot.events import ThreadRef
+from bot.views import AttachmentView, MessageView, TicketView
+from bot.vocabulary import ChannelId, ExternalId, ThreadId
+
+log = logging.getLogger(__name__)
+
+# Errors a retry cannot fix: the item goes dead instead of backing off for hours.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+        "message_not_found",
+        "thread_not_found",  # the root message was deleted: the thread cannot come back
+        "cant_update_message",
+        "edit_window_closed",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "restricted_action",
+        "invalid_arguments",
+    }
+)
+HISTORY_LIMIT = 200  # how far back a retried root/announcement looks for its earlier copy
+NETWORK_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError)
+
+
+class ChannelLimiter:
+    """At most one message per `interval` seconds per channel; callers wait their turn.
+
+    The next slot is measured from when the previous call *finished*, so the gaps Slack sees
+    are never shorter than `interval`, whatever the network latency does. A longer hold (after
+    a 429) is not waited out: the delivery goes back to the outbox with `retry_after`, so a
+    worker pass never outlives its lease.
+    """
+
+    def __init__(self, interval: float, *, max_wait: float = 5.0, timer: Timer | None = None):
+        self.interval = interval
+        self.max_wait = max_wait
+        self.timer = timer or SystemTimer()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._ready_at: dict[str, float] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, channel: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            wait = self._ready_at.get(channel, 0.0) - self.timer.monotonic()
+            if wait > max(self.max_wait, self.interval):
+                raise DeliveryError(f"channel {channel} rate limited", retry_after=wait)
+            if wait > 0:
+                await self.timer.sleep(wait)
+            try:
+                yield
+            finally:
+                self._ready_at[channel] = max(
+                    self._ready_at.get(channel, 0.0), self.timer.monotonic() + self.interval
+                )
+
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack said 429: nothing more to this channel for `seconds`."""
+        until = self.timer.monotonic() + seconds
+        self._ready_at[channel] = max(self._ready_at.get(channel, 0.0), until)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    for key, value in dict(headers).items():
+        if key.lower() == name.lower():
+            return value if isinstance(value, str) else str(value[0] if value else "")
+    return None
+
+
+def delivery_error(error: Exception) -> DeliveryError:
+    """Translate what slack_sdk raised into the core's DeliveryError."""
+    if isinstance(error, SlackApiError):
+        response = error.response
+        code = response.get("error") if response is not None else None
+        status = getattr(response, "status_code", None)
+        if status == 429 or code == "ratelimited":
+            raw = _header(getattr(response, "headers", None), "Retry-After")
+            try:
+                retry_after = float(raw) if raw else 1.0
+            except ValueError:
+                retry_after = 1.0
+            return DeliveryError(f"slack rate limited ({retry_after}s)", retry_after=retry_after)
+        return DeliveryError(f"slack error {code or status}", permanent=code in PERMANENT_ERRORS)
+    return DeliveryError(f"slack unreachable: {error!r}")
+
+
+class SlackOutbound:
+    def __init__(self, client: AsyncWebClient, limiter: ChannelLimiter) -> None:
+        self.client = client
+        self.limiter = limiter
+
+    async def _api(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            return await call()
+        except (SlackApiError, *NETWORK_ERRORS) as error:
+            raise delivery_error(error) from error
+
+    async def _post(self, channel: str, **kwargs: Any) -> ExternalId:
+        async with self.limiter.slot(channel):
+            try:
+                response = await self.client.chat_postMessage(
+                    channel=channel,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **kwargs,
+                )
+            except SlackApiError as error:
+                failure = delivery_error(error)
+                if failure.retry_after:
+                    self.limiter.hold(channel, failure.retry_after)
+                raise failure from error
+            except NETWORK_ERRORS as error:
+                raise delivery_error(error) from error
+        return ExternalId(response["ts"])
+
+    async def _find(self, channel: str, key: str, thread_ts: str | None = None) -> str | None:
+        """The ts of a message we posted earlier with this delivery key, if Slack has it."""
+        if thread_ts is not None:
+            response = await self._api(
+                lambda: self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=1000
+                )
+            )
+        else:
+            response = await self._api(
+                lambda: self.client.conversations_history(
+                    channel=channel, include_all_metadata=True, limit=HISTORY_LIMIT
+                )
+            )
+        for message in response.get("messages") or []:
+            if translate.metadata_key(message) == key:
+                return str(message["ts"])
+        return None
+
+    async def _upload(
+        self, channel: str, thread_ts: str, files: tuple[AttachmentView, ...]
+    ) -> None:
+        if not files:
+            return
+        try:
+            uploads = [{"file": item.read(), "filename": item.filename} for item in files]
+            async with self.limiter.slot(channel):
+                await self.client.files_upload_v2(
+                    file_uploads=uploads, channel=channel, thread_ts=thread_ts
+                )
+        except (SlackApiError, *NETWORK_ERRORS, OSError):
+            # The message itself is delivered; the files stay reachable in the panel.
+            log.exception("uploading %d file(s) to %s failed", len(files), channel)
+        except DeliveryError as error:  # the channel is held after a 429
+            log.warning("files for %s not uploaded: %s", channel, error)
+
+    async def open_thread(
+        self, *, channel: ChannelId, ticket: TicketView, key: str, retry: bool
+    ) -> tuple[ThreadId, ExternalId]:
+        if retry and (found := await self._find(channel, key)):
+            return ThreadId(found), ExternalId(found)
+        ts = await self._post(
+            channel,
+            text=translate.ticket_fallback(ticket),
+            blocks=translate.ticket_blocks(ticket),
+            metadata=translate.metadata(key),
+        )
+        await self._upload(channel, ts, ticket.attachments)
+        return ThreadId(ts), ts
+
+    async def update_root(
+        self, *, thread: ThreadRef, root_id: ExternalId, ticket: TicketView
+    ) -> None:
+        # chat.update has its own method tier, outside the per-channel posting budget.
+        await self._api(
+            lambda: self.client.chat_update(
+                channel=thread.channel,
+                ts=root_id,
+                text=translate.ticket_fallback(ticket),
+                blocks=translate.ticket_blocks(ticket),
+            )
+        )
+
+    async def post(
+        self, *, thread: ThreadRef, message: MessageView, key: str, retry: bool
+    ) -> ExternalId:
+        if retry and (found := await self._find(thread.channel, key, thread.thread_id)):
+            return ExternalId(found)
+        ts = await self._post(
+            thread.channel,
+            thread_ts=thread.thread_id,
+            text=translate.message_text(message),
+            blocks=translate.message_blocks(message),
+            metadata=translate.metadata(key),
+        )
+        await self._upload(thread.channel, thread.thread_id, message.attachments)
+        return ts
+
+    async def announce(self, *, channel: ChannelId, text: str, key: str, retry: bool) -> ExternalId:
+        if retry and (found := await self._find(channel, key)):
+            return ExternalId(found)
+        return await self._post(
+            channel,
+            text=translate.escape(text),
+            blocks=translate.announce_blocks(text),
+            metadata=translate.metadata(key),
+        )

@@ -1,0 +1,47 @@
+"""The one seam between the core and a chat platform: what an adapter must offer the core."""
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.events import CommandReply, InboundEvent, ThreadRef
+from bot.views import MessageView, TicketView
+from bot.vocabulary import ChannelId, ExternalId, Platform, ThreadId
+
+# An adapter turns domain snapshots into platform messages (outbound, called by the outbox
+# dispatcher) and platform events into `bot.events` dataclasses (inbound, handed to the sink).
+# Every outbound call carries an idempotency `key`: the adapter uses it where the platform can
+# (Matrix transaction ids) and the dispatcher guarantees at most one successful call per key.
+# `retry` is true when an earlier attempt with the same key may have reached the platform (it
+# failed or its worker died before recording success): an adapter whose platform cannot
+# deduplicate by key looks for its own earlier copy (e.g. Slack message metadata) first.
+# Failures are raised as `bot.errors.DeliveryError`.
+
+EventSink = Callable[[InboundEvent], Awaitable[CommandReply | None]]
+
+
+class ChatAdapter(Protocol):
+    @property
+    def platform(self) -> Platform: ...
+
+    async def start(self, on_event: EventSink) -> None:
+        """Connect and begin passing inbound events to `on_event`."""
+
+    async def stop(self) -> None: ...
+
+    async def open_thread(
+        self, *, channel: ChannelId, ticket: TicketView, key: str, retry: bool
+    ) -> tuple[ThreadId, ExternalId]:
+        """Post the ticket's root message; return (thread_id, root_message_id)."""
+
+    async def update_root(
+        self, *, thread: ThreadRef, root_id: ExternalId, ticket: TicketView
+    ) -> None:
+        """Edit the root message in place to show the current status, assignee and priority."""
+
+    async def post(
+        self, *, thread: ThreadRef, message: MessageView, key: str, retry: bool
+    ) -> ExternalId:
+        """Post into the thread; return the platform's message id."""
+
+    async def announce(self, *, channel: ChannelId, text: str, key: str, retry: bool) -> ExternalId:
+        """Post a standalone message (SLA alert, digest) in a channel or room; return its id."""

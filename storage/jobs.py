@@ -1,0 +1,122 @@
+"""Queries of the scheduled jobs: SLA checks, retention and reports; callers pass the session."""
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_
+from sqlmodel import Session, col, select
+
+from bot.lifecycle import Status
+from storage.models import (
+    Attachment,
+    AuditEntry,
+    Message,
+    MessageLink,
+    OutboxItem,
+    SlaAlert,
+    ThreadLink,
+    Ticket,
+)
+
+
+def tickets_in_status(session: Session, statuses: Collection[Status]) -> list[Ticket]:
+    query = select(Ticket).where(col(Ticket.status).in_(statuses)).order_by(col(Ticket.id))
+    return list(session.exec(query))
+
+
+def sla_alerts(session: Session, ticket_ids: list[int]) -> list[SlaAlert]:
+    if not ticket_ids:
+        return []
+    query = (
+        select(SlaAlert).where(col(SlaAlert.ticket_id).in_(ticket_ids)).order_by(col(SlaAlert.id))
+    )
+    return list(session.exec(query))
+
+
+def quiet_tickets(
+    session: Session, *, status: Status, before: datetime, limit: int
+) -> list[Ticket]:
+    """Tickets in `status` with no activity since `before`, oldest first."""
+    query = (
+        select(Ticket)
+        .where(Ticket.status == status, col(Ticket.last_activity_at) <= before)
+        .order_by(col(Ticket.last_activity_at), col(Ticket.id))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def resolved_before(session: Session, *, before: datetime, limit: int) -> list[Ticket]:
+    query = (
+        select(Ticket)
+        .where(Ticket.status == Status.RESOLVED, col(Ticket.resolved_at) <= before)
+        .order_by(col(Ticket.resolved_at), col(Ticket.id))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def delete_ticket_content(session: Session, ticket_id: int) -> set[str]:
+    """Delete a ticket's messages, attachment rows, chat links and outbox items.
+
+    Returns the storage keys of the deleted attachments; the caller deletes the files after
+    commit, and only those no other attachment row still references.
+    """
+    message_ids = select(Message.id).where(Message.ticket_id == ticket_id)
+    keys = set(
+        session.exec(select(Attachment.storage_key).where(Attachment.ticket_id == ticket_id))
+    )
+    session.exec(delete(MessageLink).where(col(MessageLink.message_id).in_(message_ids)))
+    session.exec(delete(Attachment).where(col(Attachment.ticket_id) == ticket_id))
+    session.exec(delete(Message).where(col(Message.ticket_id) == ticket_id))
+    session.exec(delete(ThreadLink).where(col(ThreadLink.ticket_id) == ticket_id))
+    session.exec(delete(OutboxItem).where(col(OutboxItem.ticket_id) == ticket_id))
+    return keys
+
+
+def storage_key_in_use(session: Session, key: str) -> bool:
+    query = select(Attachment.id).where(Attachment.storage_key == key).limit(1)
+    return session.exec(query).first() is not None
+
+
+def prune_audit(session: Session, *, before: datetime) -> int:
+    result = session.exec(delete(AuditEntry).where(col(AuditEntry.created_at) < before))
+    return int(result.rowcount)
+
+
+def prune_sla_alerts(session: Session, *, before: datetime) -> int:
+    result = session.exec(delete(SlaAlert).where(col(SlaAlert.created_at) < before))
+    return int(result.rowcount)
+
+
+def tickets_touched_between(session: Session, start: datetime, end: datetime) -> list[Ticket]:
+    """Tickets created, first answered or resolved in [start, end): what a report counts."""
+
+    def within(column: Any) -> ColumnElement[bool]:
+        return and_(col(column) >= start, col(column) < end)
+
+    query = select(Ticket).where(
+        or_(
+            within(Ticket.created_at),
+            within(Ticket.first_response_at),
+            within(Ticket.resolved_at),
+        )
+    )
+    return list(session.exec(query.order_by(col(Ticket.id))))
+
+
+def audit_count(session: Session, *, action: str, start: datetime, end: datetime) -> int:
+    query = select(func.count()).where(
+        AuditEntry.action == action,
+        col(AuditEntry.created_at) >= start,
+        col(AuditEntry.created_at) < end,
+    )
+    return int(session.exec(query).one())
+
+
+def sla_alerts_between(session: Session, start: datetime, end: datetime) -> list[SlaAlert]:
+    query = select(SlaAlert).where(
+        col(SlaAlert.created_at) >= start, col(SlaAlert.created_at) < end
+    )
+    return list(session.exec(query.order_by(col(SlaAlert.id))))
