@@ -1,7 +1,7 @@
 """Triage: help-center suggestions, criticality and routing of a new ticket."""
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.views import Suggestion
 
@@ -14,7 +14,7 @@ class TriageResult:
     # Which rules fired, e.g. "critical:checkout_error(title)", so agents see why.
     signals: tuple[str, ...] = ()
     confidence: float = 0.0
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Triager(Protocol):

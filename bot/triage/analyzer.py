@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -10,7 +10,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from bot.triage.lexicon import build_lexicon
-from bot.triage.text import words
+from bot.triage.text import SENTENCE_END, fold, words
 
 LANGUAGE_FILE = Path(__file__).with_name("language.yaml")
 # Shorter words have too many one-letter neighbours to correct safely (`blik` vs `blok`).
@@ -20,13 +20,13 @@ _CACHE_LIMIT = 50_000
 
 
 class Analyzer(Protocol):
-    def terms(self, text: str) -> list[str]: ...
+    def terms(self, text: str, *, sentences: bool = False) -> list[str]: ...
 
 
 class PlainAnalyzer:
     """Lowercased tokens and nothing else: the baseline the Polish analyzer is measured against."""
 
-    def terms(self, text: str) -> list[str]:
+    def terms(self, text: str, *, sentences: bool = False) -> list[str]:
         return re.findall(r"\w+", text.lower())
 
 
@@ -36,25 +36,38 @@ class Language:
 
     stopwords: tuple[str, ...]
     synonyms: Mapping[str, tuple[str, ...]]
+    readings: Mapping[str, str] = field(default_factory=dict)
+    words: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path = LANGUAGE_FILE) -> "Language":
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         synonyms = {key: tuple(values) for key, values in data["synonyms"].items()}
-        return cls(stopwords=tuple(data["stopwords"].split()), synonyms=synonyms)
+        return cls(
+            stopwords=tuple(data["stopwords"].split()),
+            synonyms=synonyms,
+            readings={str(k): str(v) for k, v in (data.get("readings") or {}).items()},
+            words=tuple(str(data.get("vocabulary") or "").split()),
+        )
 
     def vocabulary(self) -> list[str]:
-        return [*self.stopwords, *self.synonyms, *(v for vs in self.synonyms.values() for v in vs)]
+        synonyms = [*self.synonyms, *(v for vs in self.synonyms.values() for v in vs)]
+        return [*self.stopwords, *synonyms, *self.words]
 
 
 class PolishAnalyzer:
     """Folds before lemmatising (lemmatisers ignore words typed without diacritics)."""
 
-    def __init__(self, *, lexicon: Mapping[str, str], language: Language) -> None:
+    def __init__(
+        self, *, lexicon: Mapping[str, str], language: Language, spellings: Iterable[str] = ()
+    ) -> None:
         self._lexicon = dict(lexicon)
+        # Typos are corrected towards words the texts use and their lemmas, not towards every
+        # generated form: fewer candidates keep a correction fast and less surprising.
         self._buckets: dict[tuple[str, int], list[str]] = {}
-        for form in self._lexicon:
-            self._buckets.setdefault((form[0], len(form)), []).append(form)
+        for form in sorted({*spellings, *self._lexicon.values()}):
+            if form in self._lexicon:
+                self._buckets.setdefault((form[0], len(form)), []).append(form)
         self._cache: dict[str, str] = {}
         self._synonyms = {
             tuple(self._lemmas(phrase)): [t for v in emitted for t in self._lemmas(v)]
@@ -66,14 +79,21 @@ class PolishAnalyzer:
     @classmethod
     def build(cls, texts: Iterable[str], *, language: Language) -> "PolishAnalyzer":
         """Build the lexicon from the texts to index plus the language and rule vocabulary."""
-        lexicon = build_lexicon([*texts, *language.vocabulary()])
-        return cls(lexicon=lexicon, language=language)
+        vocabulary = [*texts, *language.vocabulary()]
+        lexicon = build_lexicon(vocabulary)
+        lexicon.update({fold(form): fold(lemma) for form, lemma in language.readings.items()})
+        spellings = {word for text in vocabulary for word in words(text)}
+        return cls(lexicon=lexicon, language=language, spellings=spellings)
 
-    def terms(self, text: str) -> list[str]:
-        return self._apply_synonyms(self._lemmas(text))
+    def terms(self, text: str, *, sentences: bool = False) -> list[str]:
+        """Lemmas after synonyms; with `sentences`, SENTENCE_END marks where sentences end."""
+        return self._apply_synonyms(self._lemmas(text, sentences=sentences))
 
-    def _lemmas(self, text: str) -> list[str]:
-        return [self._lemma(word) for word in words(text)]
+    def _lemmas(self, text: str, *, sentences: bool = False) -> list[str]:
+        return [
+            word if word == SENTENCE_END else self._lemma(word)
+            for word in words(text, sentences=sentences)
+        ]
 
     def _lemma(self, word: str) -> str:
         lemma = self._lexicon.get(word)

@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -48,7 +49,7 @@ class Article:
     path: Path | None = None
 
 
-def _split_front_matter(path: Path, text: str) -> tuple[dict, str]:
+def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
     if not text.startswith("---\n"):
         raise ArticleError(path, "must start with a '---' line opening the YAML front matter")
     end = text.find("\n---", 4)
@@ -63,7 +64,7 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict, str]:
     return meta, text[end + 4 :].strip()
 
 
-def _checked(path: Path, meta: dict, *, body: str) -> Article:
+def _checked(path: Path, meta: dict[str, Any], *, body: str) -> Article:
     missing = [key for key in _REQUIRED if not meta.get(key)]
     if missing:
         raise ArticleError(path, f"missing required field(s): {', '.join(missing)}")
@@ -113,7 +114,8 @@ def unique(articles: Iterable[Article]) -> list[Article]:
     for article in articles:
         if article.id in seen:
             raise ArticleError(
-                article.path, f"id {article.id!r} is also used by {seen[article.id].path}"
+                article.path or Path(article.id),
+                f"id {article.id!r} is also used by {seen[article.id].path}",
             )
         seen[article.id] = article
     return list(seen.values())

@@ -1,30 +1,29 @@
 """Department routing and criticality from a rules file, explained by the rules that fired."""
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from bot.errors import PomocError
 from bot.triage.analyzer import Analyzer
+from bot.triage.decision import Firing, Weights
+from bot.triage.features import Features
 from bot.triage.kb import DEPARTMENTS
-from bot.triage.search import Hit
+from bot.triage.phrases import (
+    Phrase,
+    RulesError,
+    Ticket,
+    compile_pattern,
+    contains,
+    find,
+    vocabulary,
+)
+
+__all__ = ["CriticalRule", "Firing", "Rules", "RulesError", "Ticket", "read_rules"]
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
-
-Slots = tuple[frozenset[str], ...]
-
-
-class RulesError(PomocError):
-    """The rules file is malformed; the message names the key."""
-
-
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    text: str  # as written in the rules file, for signals
-    slots: Slots
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,42 +34,7 @@ class CriticalRule:
     unless: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    department: str
-    critical: bool
-    signals: tuple[str, ...]
-    department_scores: dict[str, float]
-
-
-@dataclass(frozen=True, slots=True)
-class Terms:
-    """One field's analyzed terms in order, and as a set for a quick "cannot match"."""
-
-    name: str
-    order: Sequence[str]
-    present: frozenset[str]
-
-    @classmethod
-    def of(cls, name: str, order: Sequence[str]) -> "Terms":
-        return cls(name, order, frozenset(order))
-
-
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """A ticket's analyzed title and body terms."""
-
-    title: Sequence[str]
-    body: Sequence[str]
-    fields: tuple[Terms, Terms] = dataclasses.field(init=False)
-
-    def __post_init__(self) -> None:
-        # Built once: every rule and phrase looks at the same two fields.
-        fields = (Terms.of("title", self.title), Terms.of("body", self.body))
-        object.__setattr__(self, "fields", fields)
-
-
-def read_rules(path: Path | None) -> dict:
+def read_rules(path: Path | None) -> dict[str, Any]:
     """The raw rules mapping (default: the file shipped with Pomoc)."""
     source = path or RULES_FILE
     try:
@@ -81,43 +45,26 @@ def read_rules(path: Path | None) -> dict:
         raise RulesError(f"{source} is not valid YAML: {error}") from None
     if not isinstance(data, dict):
         raise RulesError(f"{source} must be a mapping")
-    return data
+    rules: dict[str, Any] = data
+    return rules
 
 
-def rule_vocabulary(data: dict) -> list[str]:
+def rule_vocabulary(data: dict[str, Any]) -> list[str]:
     """Every phrase in the rules, so the lexicon knows their inflected forms."""
     phrases = [term for terms in data.get("departments", {}).values() for term in terms]
     phrases += [p for rule in data.get("critical", {}).values() for p in rule.get("patterns", [])]
     phrases += [p for patterns in data.get("exemptions", {}).values() for p in patterns]
-    return [phrase.replace("|", " ") for phrase in phrases]
-
-
-def _contains(slots: Slots, terms: Terms, *, max_gap: int) -> bool:
-    """Whether the slots occur in order, at most `max_gap` other terms between neighbours."""
-    # Most phrases miss a word entirely: rule them out before walking the positions.
-    if any(slot.isdisjoint(terms.present) for slot in slots):
-        return False
-    order = terms.order
-    ends = {i for i, term in enumerate(order) if term in slots[0]}
-    for slot in slots[1:]:
-        ends = {
-            j
-            for i in ends
-            for j in range(i + 1, min(i + 2 + max_gap, len(order)))
-            if order[j] in slot
-        }
-        if not ends:
-            return False
-    return bool(ends)
+    features = data.get("features", {})
+    phrases += [p for groups in features.values() for patterns in groups.values() for p in patterns]
+    return vocabulary(phrases)
 
 
 class Rules:
-    def __init__(self, data: dict, *, analyzer: Analyzer) -> None:
+    """Everything `rules.yaml` says: routing phrases, critical rules, exemptions, features."""
+
+    def __init__(self, data: dict[str, Any], *, analyzer: Analyzer) -> None:
         self._analyzer = analyzer
         try:
-            self.title_weight = float(data.get("title_weight", 3))
-            self.article_weight = float(data.get("article_weight", 2))
-            self.critical_weight = float(data.get("critical_weight", 2))
             self.max_gap = int(data.get("max_gap", 3))
             self.fallback = self._department(data.get("fallback_department", "other"), "fallback")
             self.departments = {
@@ -131,6 +78,8 @@ class Rules:
             self.critical = tuple(
                 self._critical(name, rule) for name, rule in data.get("critical", {}).items()
             )
+            self.features = Features(data, analyzer=analyzer, max_gap=self.max_gap)
+            self.weights = Weights.read(data)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise RulesError(f"invalid triage rules: {error!r}") from None
 
@@ -146,16 +95,9 @@ class Rules:
         return Phrase(str(text), slots)
 
     def _pattern(self, text: str, key: str) -> Phrase:
-        slots = []
-        for word in str(text).split():
-            # A synonym may expand one word into several terms: any of them stands for it.
-            alternatives = [self._analyzer.terms(option) for option in word.split("|")]
-            if not all(alternatives):
-                raise RulesError(f"{key}: {word!r} in {text!r} has an empty alternative")
-            slots.append(frozenset(term for terms in alternatives for term in terms))
-        return Phrase(str(text), tuple(slots))
+        return compile_pattern(text, key, analyzer=self._analyzer)
 
-    def _critical(self, name: str, rule: dict) -> CriticalRule:
+    def _critical(self, name: str, rule: dict[str, Any]) -> CriticalRule:
         unless = tuple(rule.get("unless", ()))
         for exemption in unless:
             if exemption not in self.exemptions:
@@ -169,9 +111,11 @@ class Rules:
         )
 
     def _first_match(self, phrases: Sequence[Phrase], ticket: Ticket) -> tuple[str, Phrase] | None:
+        """The first phrase found in the title, then the body, unless a negation voids it."""
         for field in ticket.fields:
             for phrase in phrases:
-                if _contains(phrase.slots, field, max_gap=self.max_gap):
+                span = find(phrase.slots, field, max_gap=self.max_gap)
+                if span is not None and not self.features.negated(phrase, field, span):
                     return field.name, phrase
         return None
 
@@ -183,42 +127,26 @@ class Rules:
                 return f"not_critical:{name}({match[0]}:{match[1].text})"
         return None
 
-    def judge(self, ticket: Ticket, *, best: Hit | None, confidence: float) -> Verdict:
-        """Decide criticality, then the department from title/body terms, rules and the article."""
-        signals: list[str] = []
-        votes: dict[str, list[tuple[float, str]]] = {name: [] for name in self.departments}
+    def firings(self, ticket: Ticket) -> tuple[Firing, ...]:
+        """Every critical rule that matches the ticket, overruled or not."""
+        found = []
         for rule in self.critical:
             fired = self._first_match(rule.patterns, ticket)
-            if fired is None:
-                continue
-            exemption = self._exemption(rule, ticket)
-            if exemption:
-                signals += [f"overruled:{rule.name}({fired[0]})", exemption]
-                continue
-            signals.append(f"critical:{rule.name}({fired[0]})")
-            if rule.department:
-                votes[rule.department].append((self.critical_weight, f"rule:{rule.name}"))
-        critical = any(signal.startswith("critical:") for signal in signals)
+            if fired is not None:
+                found.append(
+                    Firing(rule.name, rule.department, fired[0], self._exemption(rule, ticket))
+                )
+        return tuple(found)
+
+    def department_votes(self, ticket: Ticket) -> dict[str, list[tuple[float, str]]]:
+        """Routing phrases found in the title (weighted up) and the body, by department."""
+        votes: dict[str, list[tuple[float, str]]] = {name: [] for name in self.departments}
         for department, phrases in self.departments.items():
             for field in ticket.fields:
-                weight = self.title_weight if field.name == "title" else 1.0
+                weight = self.weights.title if field.name == "title" else 1.0
                 votes[department] += [
                     (weight, f"{field.name}:{phrase.text}")
                     for phrase in phrases
-                    if _contains(phrase.slots, field, max_gap=0)
+                    if contains(phrase.slots, field, max_gap=0)
                 ]
-        if best is not None and confidence > 0:
-            vote = (self.article_weight * confidence, f"article:{best.article.id}")
-            votes[best.article.department].append(vote)
-        scores = {name: sum(weight for weight, _ in cast) for name, cast in votes.items()}
-        winner = max(scores, key=scores.__getitem__)
-        if scores[winner] <= 0:
-            winner = self.fallback
-            signals.append(f"department:{winner}(fallback)")
-        signals += [f"department:{winner}({reason})" for _, reason in votes.get(winner, [])]
-        return Verdict(
-            department=winner,
-            critical=critical,
-            signals=tuple(signals),
-            department_scores={k: round(v, 2) for k, v in scores.items() if v > 0},
-        )
+        return votes

@@ -1,7 +1,6 @@
 """BM25F ranking of help-center articles, with title and tags weighted above the body."""
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,10 +48,10 @@ class Index:
         self._postings: dict[str, list[tuple[int, float]]] = {}
         lengths = []
         for number, article in enumerate(self.articles):
-            weighted: Counter[str] = Counter()
+            weighted: dict[str, float] = {}
             for field_name, text in article_texts(article).items():
                 for term in self.analyzer.terms(text):
-                    weighted[term] += FIELD_WEIGHTS[field_name]
+                    weighted[term] = weighted.get(term, 0.0) + FIELD_WEIGHTS[field_name]
             for term, frequency in weighted.items():
                 self._postings.setdefault(term, []).append((number, frequency))
             lengths.append(sum(weighted.values()))
@@ -64,15 +63,16 @@ class Index:
             for term, posts in self._postings.items()
         }
 
-    def query(self, *, title: list[str], body: list[str]) -> Query:
+    def query(self, *, title: Sequence[str], body: Sequence[str]) -> Query:
         """Weigh a ticket's analyzed title and body terms; stopwords drop out."""
-        weights: Counter[str] = Counter()
-        unknown: Counter[str] = Counter()
+        weights: dict[str, float] = {}
+        unknown: dict[str, float] = {}
         for terms, weight in ((title, TITLE_QUERY_WEIGHT), (body, 1.0)):
             for term in set(terms):
                 if len(term) > 1 and term not in self.stopwords:
-                    (weights if term in self._postings else unknown)[term] += weight
-        return Query(weights=dict(weights), unknown=sum(unknown.values()))
+                    counts = weights if term in self._postings else unknown
+                    counts[term] = counts.get(term, 0.0) + weight
+        return Query(weights=weights, unknown=sum(unknown.values()))
 
     def rank(self, query: Query, *, limit: int = 3) -> Ranking:
         scores: dict[int, float] = {}

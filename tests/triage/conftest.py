@@ -1,14 +1,36 @@
-"""One help-center triager per test session: building it loads simplemma (~4 s)."""
+"""One help-center triager per test session: the lexicon, the index and the semantic layer."""
+
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import TriageConfig
 from bot.triage import HelpCenterTriager, build_triager
 
+DATA = Path(__file__).parent.parent / "data"
+
+
+def load_set(name: str) -> list[dict]:
+    return yaml.safe_load((DATA / f"triage_{name}.yaml").read_text(encoding="utf-8"))
+
 
 @pytest.fixture(scope="session")
 def triager() -> HelpCenterTriager:
-    return build_triager(TriageConfig())
+    built = build_triager(TriageConfig())
+    # The shipped caches hold every vector; waiting only matters when they are stale.
+    assert built.semantic is not None
+    built.semantic.articles.wait(300)
+    built.semantic.exemplars.vectors.wait(300)
+    return built
+
+
+@pytest.fixture(scope="session")
+def rules_triager(triager: HelpCenterTriager) -> HelpCenterTriager:
+    """The rule path alone (no embedding model), over the same index and rules."""
+    return HelpCenterTriager(
+        index=triager.index, rules=triager.rules, min_confidence=triager.min_confidence
+    )
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def app(triager, monkeypatch) -> typer.Typer:
-    # Reuse the session's triager: building one loads simplemma for seconds.
+    # Reuse the session's triager: building one takes seconds.
     monkeypatch.setattr(cli_triage, "build_triager", lambda config: triager)
     return pomoc_app
 
@@ -107,3 +107,59 @@ def test_import_without_target_or_kb_dir_fails(app, tmp_path: Path):
     result = runner.invoke(app, ["kb", "import", str(tmp_path)])
     assert result.exit_code == 1
     assert "--target" in result.output
+
+
+def test_batch_reads_json_lines_and_writes_one_line_each(app, tmp_path: Path):
+    tickets = [
+        {"title": "sklep nie dziala", "body": "blad 500 na kazdej stronie, nikt nie kupi"},
+        {"title": "jak wlaczyc blik", "body": "gdzie to ustawic?"},
+    ]
+    source = tmp_path / "tickets.jsonl"
+    source.write_text("\n".join(json.dumps(t) for t in tickets) + "\n", encoding="utf-8")
+    batch = runner.invoke(app, ["triage", "--batch", str(source)])
+    assert batch.exit_code == 0, batch.output
+    lines = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert [line["critical"] for line in lines] == [True, False]
+    single = runner.invoke(
+        app, ["triage", "-t", tickets[0]["title"], "-b", tickets[0]["body"], "--json"]
+    )
+    assert lines[0] == json.loads(single.output)  # the same shape and content as --json
+
+
+def test_batch_from_stdin_reports_bad_lines_in_place(app):
+    lines = '{"title": "allegro"}\nnot json\n{"body": "no title"}\n'
+    result = runner.invoke(app, ["triage", "--batch", "-"], input=lines)
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert out[0]["department"] == "integrations"
+    assert [o.get("line") for o in out[1:]] == [2, 3]
+    assert all("not a ticket" in o["error"] for o in out[1:])
+
+
+def test_batch_prints_progress_on_stderr(app, monkeypatch):
+    monkeypatch.setattr(cli_triage, "BATCH_PROGRESS", 2)
+    lines = "".join(json.dumps({"title": f"pytanie {n}", "body": ""}) + "\n" for n in range(4))
+    result = runner.invoke(app, ["triage", "--batch", "-"], input=lines)
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 4
+    assert "4 tickets triaged" in result.stderr
+
+
+def test_triage_needs_a_title_or_a_batch(app):
+    result = runner.invoke(app, ["triage"])
+    assert result.exit_code == 1
+    assert "--batch" in result.output
+
+
+def test_kb_embed_stores_vectors_beside_the_articles(tmp_path: Path):
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "zwroty.md").write_text(ARTICLE.format(id="zwroty"), "utf-8")
+    config = tmp_path / "pomoc.toml"
+    config.write_text(f'[triage]\nkb_dir = "{kb}"\n', "utf-8")
+    first = runner.invoke(pomoc_app, ["kb", "embed", "--config", str(config)])
+    assert first.exit_code == 0, first.output
+    assert (kb / "embeddings.npz").exists()
+    assert "articles:" in first.output and "1 stored" in first.output
+    again = runner.invoke(pomoc_app, ["kb", "embed", "--config", str(config)])
+    assert "articles: 0 embedded, 1 stored" in again.output  # the cache is keyed by text

