@@ -19,10 +19,20 @@ from tests.reliability.recording import Ledger, RecordingChat
 
 async def main(args: argparse.Namespace) -> None:
     config = parse_config(
-        {"database": {"url": args.database_url}, "attachments": {"directory": args.files}}
+        {
+            "database": {"url": args.database_url},
+            "attachments": {"directory": args.files},
+            "outbox": {"probe_first_seconds": args.probe_first, "probe_max_seconds": 1},
+        }
     )
     services = build_core(config, Secrets.from_env({}), triager=KeywordTriager(), migrate=False)
-    chat = RecordingChat(Ledger(), worker=args.worker_id, delay=args.delay, journal=args.journal)
+    chat = RecordingChat(
+        Ledger(),
+        worker=args.worker_id,
+        delay=args.delay,
+        journal=args.journal,
+        blocked=args.blocked,
+    )
     dispatcher = OutboxDispatcher(
         services.ctx,
         {"matrix": chat},
@@ -50,4 +60,6 @@ if __name__ == "__main__":
     parser.add_argument("--lease", type=float, default=1.0, help="seconds")
     parser.add_argument("--delay", type=float, default=0.05, help="max seconds per call")
     parser.add_argument("--batch", type=int, default=5)
+    parser.add_argument("--blocked", type=Path, help="refuse every post while this file exists")
+    parser.add_argument("--probe-first", type=float, default=0.1, help="seconds")
     asyncio.run(main(parser.parse_args()))

@@ -5,6 +5,7 @@ import os
 import random
 from pathlib import Path
 
+from bot.errors import DeliveryError, Failure
 from bot.events import ThreadRef
 from bot.views import MessageView, TicketView
 
@@ -31,12 +32,15 @@ class RecordingChat:
         worker: str = "w",
         delay: float = 0.0,
         journal: Path | None = None,
+        blocked: Path | None = None,
     ) -> None:
         self.platform = "matrix"
         self.ledger = ledger
         self.worker = worker
         self.delay = delay
         self.journal = journal
+        # While this file exists the "platform" refuses every post: the bot is not in the channel.
+        self.blocked = blocked
 
     async def start(self, on_event) -> None:
         pass
@@ -45,6 +49,8 @@ class RecordingChat:
         pass
 
     async def _deliver(self, key: str, retry: bool, thread_id: str, result: object) -> object:
+        if self.blocked is not None and self.blocked.exists():
+            raise DeliveryError("not_in_channel", failure=Failure.CHANNEL, code="not_in_channel")
         if self.delay:
             await asyncio.sleep(random.uniform(0, self.delay))
         self.ledger.calls.append((self.worker, key, retry))
@@ -70,6 +76,10 @@ class RecordingChat:
 
     async def post(self, *, thread: ThreadRef, message: MessageView, key: str, retry: bool) -> str:
         return await self._deliver(key, retry, thread.thread_id, f"event-{message.id}")
+
+    async def probe(self, *, channel: str | None) -> None:
+        if self.blocked is not None and self.blocked.exists():
+            raise DeliveryError("not_in_channel", failure=Failure.CHANNEL, code="not_in_channel")
 
     async def announce(self, *, channel: str, text: str, key: str, retry: bool) -> str:
         return await self._deliver(key, retry, channel, f"announce-{key}")

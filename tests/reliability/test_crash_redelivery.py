@@ -47,7 +47,7 @@ async def test_death_before_done_redelivers_same_key_after_the_lease(
     def die(item, result) -> None:
         raise ProcessDied(item.idempotency_key)
 
-    doomed._done = die
+    doomed.outcomes.done = die
     with pytest.raises(ProcessDied) as died:
         await doomed.deliver_once()
     key = str(died.value)
