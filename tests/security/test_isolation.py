@@ -87,7 +87,7 @@ async def test_every_api_endpoint_refuses_a_missing_or_wrong_token(client, spec,
     assert KNOWN | {("post", "/api/v1/tickets"), ("get", "/api/v1/unread")} <= {
         (op.method, op.path) for op in api
     }
-    ids = {"ticket_id": victim["id"], "attachment_id": 1}
+    ids = {"ticket_id": victim["id"], "attachment_id": 1, "external_id": "sklep-1"}
     for op in api:
         url = op.path.format(**{name: ids[name] for name in op.params})
         for headers in BAD_HEADERS:
