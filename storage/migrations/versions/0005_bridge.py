@@ -7,6 +7,10 @@ Create Date: 2026-12-01 12:00:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
+from alembic import op
+
 revision: str = "0005_bridge"
 down_revision: str | None = "0004_platform"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +18,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("body_html", sa.Text(), nullable=True))
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("assignee_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True)
+        )
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.drop_column("assignee_id")
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.drop_column("body_html")
