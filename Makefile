@@ -39,9 +39,9 @@ lint: venv
 types: venv
 	$(BIN)/python -m mypy
 
-# The inner loop: lint, types and every test that needs neither Synapse nor Chromium.
+# The inner loop: lint, types and the tests that need no Synapse, Chromium or real processes.
 check: lint types
-	$(BIN)/pytest -q -p no:cacheprovider -m "not synapse and not browser"
+	$(BIN)/pytest -q -p no:cacheprovider -m "not synapse and not browser and not slow"
 
 format: venv
 	$(BIN)/ruff format .

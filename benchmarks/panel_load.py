@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +169,7 @@ def write_config(folder: Path, database_url: str, instance: int, slack_api: str 
         f'[database]\nurl = "{database_url}"\n'
         f'[attachments]\ndirectory = "{folder / "files"}"\n'
         "[panel]\nmax_new_tickets_per_hour = 1000000000\n"
+        "max_messages_per_minute = 1000000000\nmax_reads_per_minute = 1000000000\n"
     )
     if slack_api is not None:
         text += f'[slack]\nenabled = true\napi_base_url = "{slack_api}"\n'
@@ -202,7 +203,12 @@ class SlackInBackground:
 
 @contextlib.contextmanager
 def servers(
-    folder: Path, database_url: str, count: int, slack_api: str | None = None
+    folder: Path,
+    database_url: str,
+    count: int,
+    slack_api: str | None = None,
+    *,
+    configure: Callable[[Path, str, int, str | None], Path] = write_config,
 ) -> Iterator[list[tuple[str, int]]]:
     """`count` real `pomoc run` processes on one database; yields (base url, pid) pairs."""
     env = {
@@ -216,7 +222,7 @@ def servers(
     try:
         for instance in range(count):
             port = free_port()
-            config = write_config(folder, database_url, instance, slack_api)
+            config = configure(folder, database_url, instance, slack_api)
             log = (folder / f"server-{instance}.log").open("w")
             command = [sys.executable, "-m", "pomoc", "run", "--config", str(config)]
             command += ["--port", str(port)]

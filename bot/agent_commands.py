@@ -1,10 +1,12 @@
 """What each agent command does to a ticket, and what the agents are told."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
+from bot import catalogue as cat
 from bot import texts
 from bot.commands import (
     Assign,
@@ -21,28 +23,36 @@ from bot.commands import (
 )
 from bot.context import Context
 from bot.errors import InvalidTransition
-from bot.events import Agent, CommandReply
+from bot.events import Agent, CommandReply, TicketChoice
 from bot.lifecycle import Action, Status
-from bot.outbox import enqueue_root_update
+from bot.outbox import enqueue_post, enqueue_root_update
 from bot.ticketing import bot_says, transition
+from bot.vocabulary import ChannelId, TicketId
 from storage import repositories as repo
 from storage.models import Ticket
 
-HELP = (
-    "Commands: claim · resolve · reopen · priority critical|normal · assign <user> · "
-    "article <id> · stats. Notes start with {note}; in explicit relay mode only messages "
-    "starting with {reply} reach the shop."
-)
 USAGE = {
-    "priority": "Usage: priority critical|normal",
-    "assign": "Usage: assign <user>",
-    "article": "Usage: article <id> (an id from the help center)",
+    "priority": cat.USAGE_PRIORITY,
+    "assign": cat.USAGE_ASSIGN,
+    "article": cat.USAGE_ARTICLE,
 }
-NO_TICKET = "No ticket here: use the command in a ticket's thread."
+CHOICES_MAX = 10  # buttons in one answer (Slack allows 25 per actions block)
 
 
 class Usage(Exception):
     """The command cannot run as given; the message shows how it is used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A command as an agent gave it, with what the adapter resolved around it."""
+
+    agent: Agent
+    command: Command
+    # People the command's line mentions (the first is whom `assign` means).
+    mentions: tuple[Agent, ...] = ()
+    # Where it was given, when not in a ticket's thread (`claim` there lists the open tickets).
+    channel: ChannelId | None = None
 
 
 def run_command(
@@ -50,13 +60,14 @@ def run_command(
     ctx: Context,
     *,
     ticket: Ticket | None,
-    agent: Agent,
-    command: Command,
+    request: Request,
     stats: Callable[[], str] | None,
 ) -> CommandReply:
-    """Apply `command` (to `ticket` when it needs one) and say what happened, for agents only."""
+    """Apply the command (to `ticket` when it needs one) and say what happened, for agents only."""
     chat = ctx.config.chat
-    help_text = HELP.format(note=chat.note_prefix, reply=chat.reply_prefix)
+    language = chat.language
+    help_text = cat.text(cat.HELP, language, note=chat.note_prefix, reply=chat.reply_prefix)
+    command = request.command
     match command:
         case Stats() if stats is not None:
             return CommandReply(stats())
@@ -64,77 +75,120 @@ def run_command(
             return CommandReply(help_text, ok=False)
         case Help(asked):
             return CommandReply(help_text, ok=asked)
+    if ticket is None and isinstance(command, Claim) and request.channel is not None:
+        return _choices(session, ctx, request)
     if ticket is None or ticket.status == Status.PURGED:
-        return CommandReply(NO_TICKET, ok=False)
+        return CommandReply(cat.text(cat.NO_TICKET, language), ok=False)
     if isinstance(command, Malformed):
-        return CommandReply(USAGE[command.name], ok=False)
+        return CommandReply(cat.text(USAGE[command.name], language), ok=False)
     try:
-        return _apply(session, ctx, ticket, agent, command)
+        return _apply(session, ctx, ticket, request, command)
     except InvalidTransition as error:
-        return CommandReply(f"Ticket #{ticket.id}: {error}.", ok=False)
+        status = cat.status_label(Status(error.status), language)
+        reason = cat.text(cat.CANNOT, language, action=error.action, status=status)
+        return CommandReply(
+            cat.text(cat.NOT_ALLOWED_NOW, language, id=ticket.id, reason=reason), ok=False
+        )
     except Usage as usage:
         return CommandReply(str(usage), ok=False)
 
 
+def _choices(session: Session, ctx: Context, request: Request) -> CommandReply:
+    """`claim` without a ticket: the channel's open tickets, to pick one."""
+    language = ctx.config.chat.language
+    assert request.channel is not None
+    rows = repo.open_tickets_in_channel(
+        session, request.agent.platform, request.channel, limit=CHOICES_MAX
+    )
+    if not rows:
+        return CommandReply(cat.text(cat.NO_OPEN_TICKETS, language), ok=False)
+    choices = tuple(
+        TicketChoice(
+            ticket_id=TicketId(repo.row_id(row)),
+            label=cat.text(cat.CHOICE, language, id=row.id, title=row.title),
+        )
+        for row in rows
+    )
+    return CommandReply(cat.text(cat.CHOOSE_TICKET, language), choices=choices)
+
+
 def _apply(
-    session: Session, ctx: Context, ticket: Ticket, agent: Agent, command: TicketCommand
+    session: Session, ctx: Context, ticket: Ticket, request: Request, command: TicketCommand
 ) -> CommandReply:
     now = ctx.clock.now()
-    reply = _change(session, ctx, ticket, agent, command, now)
+    reply = _change(session, ctx, ticket, request, command, now)
     ticket.updated_at = now
     session.add(ticket)
     if not isinstance(command, Resolve | Reopen):  # transition() has audited those
-        name, args = _audited(command)
-        repo.audit(session, ticket_id=ticket.id, actor=agent.actor, action=name, now=now, args=args)
+        name, args = _audited(command, ticket)
+        actor = request.agent.actor
+        repo.audit(session, ticket_id=ticket.id, actor=actor, action=name, now=now, args=args)
     enqueue_root_update(session, ticket, config=ctx.config, now=now)
     return CommandReply(reply)
 
 
-def _audited(command: TicketCommand) -> tuple[str, list[str]]:
+def _audited(command: TicketCommand, ticket: Ticket) -> tuple[str, list[str]]:
     match command:
         case Claim():
             return "claim", []
         case SetPriority(priority):
             return "priority", [str(priority)]
-        case Assign(assignee):
-            return "assign", assignee.split()
+        case Assign():
+            return "assign", [ticket.assignee or "", ticket.assignee_id or ""]
         case SendArticle(article_id):
             return "article", [article_id]
     raise AssertionError(f"{command} is audited by its transition")
+
+
+def _tell_shop(
+    session: Session, ctx: Context, ticket: Ticket, body: str, *, kind: str, by: Agent, **extra: str
+) -> None:
+    """What Pomoc tells the shop on an agent's action, shown in the thread as well."""
+    now = ctx.clock.now()
+    message = bot_says(
+        session, ticket, body, kind=kind, now=now, ctx=ctx, by=by.display_name, **extra
+    )
+    enqueue_post(session, ticket, message, config=ctx.config, now=now)
 
 
 def _change(
     session: Session,
     ctx: Context,
     ticket: Ticket,
-    agent: Agent,
+    request: Request,
     command: TicketCommand,
     now: datetime,
 ) -> str:
     """Apply the command to the ticket; returns what the agents are told."""
+    language, agent = ctx.config.chat.language, request.agent
     match command:
         case Resolve():
             transition(session, ticket, Action.RESOLVE, actor=agent.actor, now=now)
-            bot_says(session, ticket, texts.RESOLVED, kind="resolved", now=now, ctx=ctx)
-            return f"Ticket #{ticket.id} resolved by {agent.display_name}."
+            _tell_shop(session, ctx, ticket, texts.RESOLVED, kind="resolved", by=agent)
+            return cat.text(cat.RESOLVED_BY, language, id=ticket.id, name=agent.display_name)
         case Reopen():
             transition(session, ticket, Action.REOPEN, actor=agent.actor, now=now)
-            bot_says(session, ticket, texts.REOPENED, kind="reopened", now=now, ctx=ctx)
-            return f"Ticket #{ticket.id} reopened by {agent.display_name}."
+            _tell_shop(session, ctx, ticket, texts.REOPENED, kind="reopened", by=agent)
+            return cat.text(cat.REOPENED_BY, language, id=ticket.id, name=agent.display_name)
         case SetPriority(priority):
             ticket.priority = priority
-            return f"Ticket #{ticket.id} priority: {ticket.priority}."
+            label = cat.priority_label(priority, language)
+            return cat.text(cat.PRIORITY_SET, language, id=ticket.id, priority=label)
         case Claim():
-            ticket.assignee = agent.display_name
-            return f"Ticket #{ticket.id} assigned to {ticket.assignee}."
+            ticket.assignee, ticket.assignee_id = agent.display_name, agent.actor.id
+            return cat.text(cat.ASSIGNED, language, id=ticket.id, name=ticket.assignee)
         case Assign(assignee):
-            ticket.assignee = assignee
-            return f"Ticket #{ticket.id} assigned to {ticket.assignee}."
+            # A mention is a real agent (id and name); other text is taken as a name.
+            target = request.mentions[0] if request.mentions else None
+            ticket.assignee = target.display_name if target else assignee
+            ticket.assignee_id = target.actor.id if target else None
+            return cat.text(cat.ASSIGNED, language, id=ticket.id, name=ticket.assignee)
         case SendArticle(article_id):
             article = ctx.triager.article(article_id)
             if article is None:
-                raise Usage(USAGE["article"])
+                raise Usage(cat.text(cat.USAGE_ARTICLE, language))
             body = texts.ARTICLE.format(title=article.title, url=article.url)
-            extra = {"article": article.article_id}
-            bot_says(session, ticket, body, kind="article", now=now, ctx=ctx, **extra)
-            return f"Article {article.article_id} sent to the shop."
+            _tell_shop(
+                session, ctx, ticket, body, kind="article", by=agent, article=article.article_id
+            )
+            return cat.text(cat.ARTICLE_SENT, language, article=article.article_id)

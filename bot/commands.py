@@ -65,6 +65,7 @@ BUTTONS: dict[str, Command] = {
     "pomoc_claim": Claim(),
     "pomoc_resolve": Resolve(),
     "pomoc_critical": SetPriority(Priority.CRITICAL),
+    "pomoc_reopen": Reopen(),  # offered instead of the others once the ticket is resolved
 }
 
 

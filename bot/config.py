@@ -4,6 +4,7 @@
 # name the key (`departments.payments.platform: ...`), and example placeholders are refused.
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,22 @@ class ServerConfig(Section):
     instance_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
     # One log line per request costs measurable CPU under load; a proxy usually logs them anyway.
     access_log: bool = False
+    # Host names accepted besides public_url's (any other Host header is refused).
+    trusted_hosts: tuple[str, ...] = ()
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks);
+    # empty: the connecting address is the client.
+    trusted_proxies: tuple[str, ...] = ()
+    # "host:port" to serve /metrics on, apart from the public app; "" serves it on the app, and
+    # only with POMOC_METRICS_TOKEN.
+    metrics_address: str = ""
+    # /docs and /redoc (their JavaScript comes from a CDN): for development only.
+    api_docs: bool = False
+    # Slow clients: seconds to send a request's headers, and of silence within a body.
+    header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=30.0, gt=0)
+    keep_alive_timeout: int = Field(default=5, ge=1)
+    # Open connections at most (live-update streams included); more are closed at once.
+    max_connections: int = Field(default=2000, ge=10)
 
 
 class DatabaseConfig(Section):
@@ -56,8 +73,22 @@ class AttachmentsConfig(Section):
 
 class PanelConfig(Section):
     max_new_tickets_per_hour: int = 30
+    # Per shop and instance, in any sliding minute: follow-ups, and reads (GET) of the API.
+    max_messages_per_minute: int = Field(default=60, ge=1)
+    max_reads_per_minute: int = Field(default=600, ge=1)
+    # The shop platform's own pages, e.g. "https://panel.example.pl": they may embed the "!"
+    # badge (/panel/badge) and post login links to /panel/login/link.
+    platform_origins: tuple[str, ...] = ()
     # Largest request body accepted (the uploads plus the form), checked before parsing.
     max_request_bytes: int = 60 * 1024 * 1024
+    # Any other body (JSON, forms) is small: refused past this, before parsing. It holds the
+    # longest valid message (40,000 characters) even \u-escaped, six bytes a character.
+    max_json_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Live-update streams (one per open inbox tab) per browser session and per shop.
+    max_streams_per_session: int = Field(default=8, ge=1)
+    max_streams_per_shop: int = Field(default=40, ge=1)
+    # Unknown tokens one client address may try per minute before it is refused for a while.
+    max_failed_auth_per_minute: int = Field(default=30, ge=1)
 
 
 class DepartmentConfig(Section):
@@ -75,6 +106,12 @@ class ChatConfig(Section):
     note_prefix: str = "!note"
     reply_prefix: str = "!reply"
     command_prefix: str = "!"
+    # Where new tickets go while their department's channel is blocked (bot not invited,
+    # archived, token revoked) for longer than `fallback_after_minutes`; "" = the managers'.
+    fallback_department: str = ""
+    fallback_after_minutes: int = Field(default=15, ge=0)
+    # What agents and managers read from Pomoc (bot/catalogue.py): Polish or English.
+    language: Literal["pl", "en"] = "pl"
 
 
 class SlackConfig(Section):
@@ -172,7 +209,9 @@ class RetentionConfig(Section):
 class TriageConfig(Section):
     kb_dir: Path | None = None  # None: the help center shipped with Pomoc
     rules_file: Path | None = None
-    min_confidence: float = 0.35
+    # Below this search confidence no article is suggested; set on the dev set (the highest
+    # cut-off within 0.01 of the uncut top-3, see benchmarks/triage_bench.py --calibrate).
+    min_confidence: float = 0.1
     deflection_window_minutes: int = 10
     # Labelled example tickets for the semantic layer; None: bot/triage/exemplars.yaml.
     exemplars_file: Path | None = None
@@ -182,8 +221,8 @@ class TriageConfig(Section):
     # Threads of the embedding model: more than one spiked latency to seconds on two cores.
     semantic_threads: int = Field(default=1, ge=1)
     # How many nearest exemplars vote, and how sharply closer ones outweigh farther ones.
-    neighbours: int = Field(default=7, ge=1)
-    temperature: float = Field(default=0.02, gt=0)
+    neighbours: int = Field(default=11, ge=1)
+    temperature: float = Field(default=0.08, gt=0)
 
 
 class OutboxConfig(Section):
@@ -191,6 +230,30 @@ class OutboxConfig(Section):
     max_backoff_seconds: float = Field(default=600.0, gt=0)
     # After this many failed attempts an item is dead: `pomoc outbox` shows it to an operator.
     max_attempts: int = Field(default=20, ge=1)
+    # A blocked channel is probed with its oldest delivery, first after this many seconds, then
+    # twice as late each time, never later than `probe_max_seconds`.
+    probe_first_seconds: float = Field(default=5.0, gt=0)
+    probe_max_seconds: float = Field(default=300.0, gt=0)
+
+
+class WebhooksConfig(Section):
+    """Endpoints of the shop platform that hear about ticket changes (signed with
+    POMOC_WEBHOOK_SECRET, Standard Webhooks), through the outbox: retried, in order per ticket.
+    Keyed by a short name (what the outbox and the logs show), e.g. `platform = "https://..."`."""
+
+    endpoints: dict[str, str] = {}
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("endpoints")
+    @classmethod
+    def _named_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, url in value.items():
+            refuse_placeholder(url)
+            if not re.fullmatch(r"[a-z0-9_-]{1,40}", name):
+                raise ValueError(f"{name!r}: name endpoints with a-z, 0-9, _ and - (40 at most)")
+            if not url.startswith(("https://", "http://")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return value
 
 
 class ManagersConfig(Section):
@@ -224,6 +287,7 @@ class Config(Section):
     triage: TriageConfig = TriageConfig()
     outbox: OutboxConfig = OutboxConfig()
     managers: ManagersConfig = ManagersConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
 
     def department(self, name: str) -> DepartmentConfig:
         """The department's routing, falling back to `other`, then to no chat at all."""
@@ -240,6 +304,13 @@ class Secrets:
     slack_app_token: str | None
     matrix_access_token: str | None
     matrix_password: str | None
+    # The shop platform's credential for the platform API (POMOC_PLATFORM_KEY; `pomoc platform
+    # key` keeps a hash in the database instead), the secret it signs login links with, and the
+    # webhook signing secret (whsec_... as Standard Webhooks has it).
+    platform_key: str | None = None
+    login_link_secret: str | None = None
+    webhook_secret: str | None = None
+    metrics_token: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Secrets":
@@ -253,6 +324,10 @@ class Secrets:
             slack_app_token=get("POMOC_SLACK_APP_TOKEN"),
             matrix_access_token=get("POMOC_MATRIX_ACCESS_TOKEN"),
             matrix_password=get("POMOC_MATRIX_PASSWORD"),
+            platform_key=get("POMOC_PLATFORM_KEY"),
+            login_link_secret=get("POMOC_LOGIN_LINK_SECRET"),
+            webhook_secret=get("POMOC_WEBHOOK_SECRET"),
+            metrics_token=get("POMOC_METRICS_TOKEN"),
         )
 
     def __repr__(self) -> str:  # never let a secret reach a log line

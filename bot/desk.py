@@ -9,8 +9,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import commands
-from bot.agent_commands import run_command
+from bot import catalogue as cat
+from bot import commands, richtext
+from bot.agent_commands import Request, run_command
 from bot.context import Context
 from bot.errors import ThreadNotReady, ValidationFailed
 from bot.events import (
@@ -22,12 +23,15 @@ from bot.events import (
     ThreadMessage,
     ThreadMessageDeleted,
     ThreadMessageEdited,
+    ThreadRef,
 )
 from bot.lifecycle import Action, allowed_actions
-from bot.outbox import announce, enqueue_root_update
+from bot.outbox import announce, department_target, enqueue_root_update
+from bot.richtext import RichText
 from bot.ticketing import add_message, transition
 from bot.uploads import CheckedFile, check_files
-from bot.vocabulary import Author, Platform, Source
+from bot.vocabulary import Author, ChannelId, Platform, Source, ThreadId
+from storage import delivery, jobs
 from storage import repositories as repo
 from storage.models import Message, MessageLink, Ticket
 
@@ -35,10 +39,6 @@ from storage.models import Message, MessageLink, Ticket
 # the worker by then, so the wait is normally milliseconds.
 THREAD_WAIT_SECONDS = 10.0
 THREAD_POLL_SECONDS = 0.1
-UNREADABLE = (
-    "⚠️ Pomoc cannot read {platform} room {channel} ({reason}): what {agent} and other agents "
-    "write there never reaches the shops. Move the department to an unencrypted room."
-)
 
 
 class AgentDesk:
@@ -46,6 +46,7 @@ class AgentDesk:
         self.ctx = ctx
         self.db = ctx.db
         self.stats = stats
+        self.language = ctx.config.chat.language
 
     async def handle(self, event: InboundEvent) -> CommandReply | None:
         """The adapters' `on_event` sink; the database work runs off the event loop.
@@ -64,21 +65,24 @@ class AgentDesk:
 
     def apply(self, event: InboundEvent) -> CommandReply | None:
         now = self.ctx.clock.now()
+        reply: CommandReply | None = None
+        freed: set[str] = set()  # files of deleted messages, removed once the rows are gone
         with self.db.transaction() as session:
             if not repo.claim_inbound(session, event.platform, event.event_id, now):
                 return None
             match event:
                 case ThreadMessage():
-                    return self._thread_message(session, event)
+                    reply = self._thread_message(session, event)
                 case ThreadMessageEdited():
-                    self._edited(session, event)
+                    reply = self._edited(session, event)
                 case ThreadMessageDeleted():
-                    self._deleted(session, event)
+                    freed = self._deleted(session, event)
                 case AgentCommand():
-                    return self._command(session, event)
+                    reply = self._command(session, event)
                 case ChannelUnreadable():
                     self._unreadable(session, event, now)
-        return None
+        self._delete_unshared(freed)
+        return reply
 
     def _unreadable(self, session: Session, event: ChannelUnreadable, now: datetime) -> None:
         """Tell the managers, once a day per channel while agents keep writing there."""
@@ -87,7 +91,9 @@ class AgentDesk:
             session,
             self.ctx.config,
             key=f"unreadable:{event.platform}:{event.channel}:{day}",
-            text=UNREADABLE.format(
+            text=cat.text(
+                cat.UNREADABLE,
+                self.language,
                 channel=event.channel,
                 platform=event.platform,
                 reason=event.reason,
@@ -102,7 +108,7 @@ class AgentDesk:
         ref = event.thread
         link = repo.thread_by_ref(session, ref.platform, ref.channel, ref.thread_id)
         if link is None:
-            if repo.thread_opening(session, ref.platform, ref.channel, self.ctx.clock.now()):
+            if delivery.thread_opening(session, ref.platform, ref.channel, self.ctx.clock.now()):
                 raise ThreadNotReady(f"{ref.platform} thread {ref.thread_id}")
             return None  # a thread that is not a ticket's
         ticket = session.get(Ticket, link.ticket_id)
@@ -112,42 +118,56 @@ class AgentDesk:
         text = event.text.strip()
         lowered = text.lower()
         if lowered.startswith(chat.note_prefix):
-            self._note(session, ticket, event, text[len(chat.note_prefix) :])
+            self._note(session, ticket, event, richtext.strip_prefix(event.rich, chat.note_prefix))
             return None
         if lowered.startswith(chat.reply_prefix):
-            return self._reply(session, ticket, event, text[len(chat.reply_prefix) :])
+            rich = richtext.strip_prefix(event.rich, chat.reply_prefix)
+            return self._reply(session, ticket, event, rich)
         command = commands.parse_line(text, chat.command_prefix)
         if command is not None:
-            return self._run(session, ticket, event.agent, command)
-        if (
-            event.via_reply_action
-            or self.ctx.config.department(ticket.department).relay_mode == "all"
-        ):
-            return self._reply(session, ticket, event, text)
-        self._note(session, ticket, event, text)
+            request = Request(event.agent, command, mentions=event.mentions)
+            return self._run(session, ticket, request)
+        if event.via_reply_action:
+            return self._reply(session, ticket, event, event.rich)
+        if self.ctx.config.department(ticket.department).relay_mode == "all":
+            if not event.to_colleague:
+                return self._reply(session, ticket, event, event.rich)
+            self._note(session, ticket, event, event.rich)
+            return CommandReply(cat.text(cat.KEPT_INTERNAL, self.language, reply=chat.reply_prefix))
+        self._note(session, ticket, event, event.rich)
         return None
 
-    def _note(self, session: Session, ticket: Ticket, event: ThreadMessage, text: str) -> None:
-        now = self.ctx.clock.now()
+    def _note(self, session: Session, ticket: Ticket, event: ThreadMessage, rich: RichText) -> None:
+        files, _refused = self._acceptable_files(event)  # kept for the agents' ticket page
         message = add_message(
             session,
             ticket,
             author=Author.NOTE,
             author_name=event.agent.display_name,
-            body=text.strip(),
-            now=now,
+            body=rich.plain.strip(),
+            now=self.ctx.clock.now(),
             ctx=self.ctx,
             source=Source(event.platform),
+            files=files,
         )
+        message.body_html = rich.html
         self._link(session, message, event)
 
     def _reply(
-        self, session: Session, ticket: Ticket, event: ThreadMessage, text: str
+        self, session: Session, ticket: Ticket, event: ThreadMessage, rich: RichText
     ) -> CommandReply | None:
-        text = text.strip()
+        text = rich.plain.strip()
         files, refused = self._acceptable_files(event)
+        refused += [cat.text(cat.FILE_UNREADABLE, self.language, name=n) for n in event.unavailable]
+        notice = (
+            CommandReply(
+                cat.text(cat.FILES_NOT_SENT, self.language, files=", ".join(refused)), False
+            )
+            if refused
+            else None
+        )
         if not text and not files:
-            return None
+            return notice
         now = self.ctx.clock.now()
         if Action.AGENT_REPLY in allowed_actions(ticket.status):
             transition(session, ticket, Action.AGENT_REPLY, actor=event.agent.actor, now=now)
@@ -163,23 +183,31 @@ class AgentDesk:
             source=Source(event.platform),
             files=files,
         )
+        message.body_html = rich.html
         self._link(session, message, event)
         enqueue_root_update(session, ticket, config=self.ctx.config, now=now)
-        if refused:
-            return CommandReply(
-                f"Not sent to the shop (type or size not allowed): {refused}", False
-            )
-        return None
+        return notice
 
-    def _acceptable_files(self, event: ThreadMessage) -> tuple[list[CheckedFile], str]:
+    def _acceptable_files(self, event: ThreadMessage) -> tuple[list[CheckedFile], list[str]]:
+        """The files the shop may receive, and why each of the others may not."""
+        limits = self.ctx.config.attachments
         accepted: list[CheckedFile] = []
         refused: list[str] = []
         for item in event.files:
+            if len(accepted) >= limits.max_files:
+                refused.append(cat.text(cat.FILE_COUNT, self.language, name=item.filename))
+                continue
             try:
-                accepted += check_files([item], self.ctx.config.attachments)
+                accepted += check_files([item], limits)
             except ValidationFailed:
-                refused.append(item.filename)
-        return accepted, ", ".join(refused)
+                if len(item.data) > limits.max_bytes:
+                    mb = limits.max_bytes // (1024 * 1024)
+                    refused.append(
+                        cat.text(cat.FILE_SIZE, self.language, name=item.filename, mb=mb)
+                    )
+                else:
+                    refused.append(cat.text(cat.FILE_TYPE, self.language, name=item.filename))
+        return accepted, refused
 
     def _link(self, session: Session, message: Message, event: ThreadMessage) -> None:
         session.add(
@@ -192,24 +220,81 @@ class AgentDesk:
             )
         )
 
-    def _edited(self, session: Session, event: ThreadMessageEdited) -> None:
-        message = self._agent_copy(session, event.platform, event.message_id)
-        if message is None:
-            return
-        prefix = self.ctx.config.chat.reply_prefix
-        text = event.text.strip()
-        if message.author == Author.AGENT and text.lower().startswith(prefix):
-            text = text[len(prefix) :].strip()
-        message.body = text
-        message.edited_at = self.ctx.clock.now()
-        self._audit_change(session, message, event.agent, "edit")
+    # -- edits and deletions ------------------------------------------------------------------
 
-    def _deleted(self, session: Session, event: ThreadMessageDeleted) -> None:
+    def _edited(self, session: Session, event: ThreadMessageEdited) -> CommandReply | None:
+        """Mirror the edit; one that adds the note prefix withdraws a reply from the shop, one
+        that adds the reply prefix to a note publishes it."""
         message = self._agent_copy(session, event.platform, event.message_id)
         if message is None:
+            return None
+        chat = self.ctx.config.chat
+        lowered = event.text.strip().lower()
+        now = self.ctx.clock.now()
+        if message.author == Author.AGENT and lowered.startswith(chat.note_prefix):
+            self._rewrite(message, richtext.strip_prefix(event.rich, chat.note_prefix))
+            message.author = Author.NOTE
+            self._audit_change(session, message, event.agent, "withdraw")
+            return self._told(session, message, cat.WITHDRAWN)
+        if message.author == Author.NOTE and lowered.startswith(chat.reply_prefix):
+            self._publish(
+                session, message, event, richtext.strip_prefix(event.rich, chat.reply_prefix)
+            )
+            return self._told(session, message, cat.PUBLISHED)
+        own_prefix = chat.reply_prefix if message.author == Author.AGENT else chat.note_prefix
+        self._rewrite(message, richtext.strip_prefix(event.rich, own_prefix))
+        message.edited_at = now
+        self._audit_change(session, message, event.agent, "edit")
+        return None
+
+    @staticmethod
+    def _rewrite(message: Message, rich: RichText) -> None:
+        message.body, message.body_html = rich.plain.strip(), rich.html
+
+    def _publish(
+        self, session: Session, message: Message, event: ThreadMessageEdited, rich: RichText
+    ) -> None:
+        """A note becomes a reply: for the shop it is a new message, so it is not "edited"."""
+        ticket = session.get(Ticket, message.ticket_id)
+        if ticket is None:
             return
+        now = self.ctx.clock.now()
+        self._rewrite(message, rich)
+        message.author, message.edited_at = Author.AGENT, None
+        if Action.AGENT_REPLY in allowed_actions(ticket.status):
+            transition(session, ticket, Action.AGENT_REPLY, actor=event.agent.actor, now=now)
+        ticket.first_response_at = ticket.first_response_at or now
+        ticket.unread = True
+        ticket.last_activity_at = ticket.updated_at = now
+        session.add(ticket)
+        self._audit_change(session, message, event.agent, "publish")
+        enqueue_root_update(session, ticket, config=self.ctx.config, now=now)
+
+    def _told(self, session: Session, message: Message, entry: cat.Entry) -> CommandReply:
+        """The agent's answer about their message, in the thread it lives in."""
+        link = repo.thread_for_ticket(session, message.ticket_id)
+        thread = None
+        if link is not None:
+            thread = ThreadRef(link.platform, ChannelId(link.channel), ThreadId(link.thread_id))
+        return CommandReply(cat.text(entry, self.language), thread=thread)
+
+    def _deleted(self, session: Session, event: ThreadMessageDeleted) -> set[str]:
+        """The message goes for the shop, and its files with it; returns their storage keys."""
+        message = self._agent_copy(session, event.platform, event.message_id)
+        if message is None:
+            return set()
         message.deleted_at = self.ctx.clock.now()
         self._audit_change(session, message, event.agent, "delete")
+        return repo.delete_message_files(session, repo.row_id(message))
+
+    def _delete_unshared(self, keys: set[str]) -> None:
+        """Files are content-addressed: delete only those no other attachment still uses."""
+        if not keys:
+            return
+        with self.db.transaction() as session:
+            unused = [key for key in sorted(keys) if not jobs.storage_key_in_use(session, key)]
+        for key in unused:
+            self.ctx.files.delete(key)
 
     @staticmethod
     def _agent_copy(session: Session, platform: Platform, message_id: str) -> Message | None:
@@ -240,11 +325,25 @@ class AgentDesk:
             ref = event.thread
             link = repo.thread_by_ref(session, ref.platform, ref.channel, ref.thread_id)
             ticket = session.get(Ticket, link.ticket_id) if link else None
-        return self._run(session, ticket, event.agent, event.command)
+        if ticket is not None and not self._may_act(session, ticket, event.member_of):
+            refusal = cat.text(cat.NOT_YOUR_CHANNEL, self.language, id=ticket.id)
+            return CommandReply(refusal, ok=False)
+        # Only a command naming no ticket at all lists the channel's tickets to pick from.
+        listing = event.channel if event.ticket_id is None and event.thread is None else None
+        request = Request(event.agent, event.command, mentions=event.mentions, channel=listing)
+        return self._run(session, ticket, request)
 
-    def _run(
-        self, session: Session, ticket: Ticket | None, agent: Agent, command: commands.Command
-    ) -> CommandReply:
-        return run_command(
-            session, self.ctx, ticket=ticket, agent=agent, command=command, stats=self.stats
+    def _may_act(
+        self, session: Session, ticket: Ticket, member_of: frozenset[ChannelId] | None
+    ) -> bool:
+        """An agent acts only on tickets of a channel they are a member of."""
+        if member_of is None:
+            return True
+        link = repo.thread_for_ticket(session, repo.row_id(ticket))
+        target = (
+            (link.platform, link.channel) if link else department_target(ticket, self.ctx.config)
         )
+        return target is not None and target[1] in member_of
+
+    def _run(self, session: Session, ticket: Ticket | None, request: Request) -> CommandReply:
+        return run_command(session, self.ctx, ticket=ticket, request=request, stats=self.stats)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from bot.context import Context
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, Failure
 from bot.events import ThreadRef
 from bot.outbox import (
     Announce,
@@ -27,15 +27,18 @@ from bot.outbox import (
     RootUpdated,
     ThreadOpened,
     UpdateRoot,
+    WebhookEvent,
     payload_of,
-    result_record,
+    root_digest,
 )
-from bot.ports import ChatAdapter
+from bot.outcomes import Outcomes, describe
+from bot.ports import ChatAdapter, WebhookSender
 from bot.snapshots import message_view, ticket_view
 from bot.views import MessageView, TicketView
-from bot.vocabulary import ChannelId, ExternalId, MessageId, OutboxState, Platform, ThreadId
+from bot.vocabulary import ChannelId, ExternalId, MessageId, Platform, ThreadId
+from storage import delivery
 from storage import repositories as repo
-from storage.models import Message, MessageLink, OutboxItem, ThreadLink, Ticket
+from storage.models import BlockedChannel, Message, OutboxItem, ThreadLink, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ class Thread:
 
     ref: ThreadRef
     root_message_id: str
+    root_digest: str
+    notice: str | None
 
     @property
     def thread_id(self) -> ThreadId:
@@ -62,7 +67,7 @@ class Thread:
     @classmethod
     def of(cls, link: ThreadLink) -> "Thread":
         ref = ThreadRef(link.platform, ChannelId(link.channel), ThreadId(link.thread_id))
-        return cls(ref, link.root_message_id)
+        return cls(ref, link.root_message_id, link.root_digest, link.notice)
 
 
 class OutboxDispatcher:
@@ -75,16 +80,20 @@ class OutboxDispatcher:
         lease: timedelta = timedelta(seconds=120),
         batch: int = 50,
         retry: RetryPolicy | None = None,
+        webhooks: WebhookSender | None = None,
     ) -> None:
         self.ctx = ctx
         self.db = ctx.db
         self.adapters = adapters
+        self.webhooks = webhooks
         self.worker_id = worker_id
         self.lease = lease
         self.batch = batch
         self.retry = retry or RetryPolicy.from_config(ctx.config.outbox)
+        self.outcomes = Outcomes(ctx, self.retry)
         self._wake = asyncio.Event()
         self._lanes: dict[str, asyncio.Task[None]] = {}  # channel -> the task delivering to it
+        self._probes: set[asyncio.Task[None]] = set()
 
     def kick(self, channels: Collection[str] = ()) -> None:
         """Wake the worker now instead of at its next poll (call from the event loop).
@@ -112,10 +121,13 @@ class OutboxDispatcher:
                 try:
                     # A busy lane's channel is skipped: its next items wait in the database,
                     # unleased, instead of behind the lane where their lease could run out.
-                    claimed = await asyncio.to_thread(self._claim, busy=frozenset(lanes))
+                    claimed, quiet = await asyncio.to_thread(self._claim, busy=frozenset(lanes))
                 except Exception:  # a database hiccup must not kill the worker
                     log.exception("outbox pass failed")
-                    claimed = []
+                    claimed, quiet = [], []
+                for block in quiet:
+                    self._probes.add(probe := asyncio.create_task(self._probe(block)))
+                    probe.add_done_callback(self._probes.discard)
                 for (_, channel), items in by_channel(claimed).items():
                     lanes[channel] = asyncio.create_task(self._deliver_in_order(items))
                     lanes[channel].add_done_callback(self._lane_finished)
@@ -123,9 +135,9 @@ class OutboxDispatcher:
                     continue
                 await self._idle(stop, idle)
         finally:
-            for lane in lanes.values():
-                lane.cancel()
-            await asyncio.gather(*lanes.values(), return_exceptions=True)
+            for task in (*lanes.values(), *self._probes):
+                task.cancel()
+            await asyncio.gather(*lanes.values(), *self._probes, return_exceptions=True)
             # Hand back what the cancelled lanes held, so another instance need not wait for
             # the leases to expire; a call that was in flight is redelivered as a retry.
             await asyncio.shield(asyncio.to_thread(self._release_own_leases))
@@ -144,44 +156,96 @@ class OutboxDispatcher:
 
     def _release_own_leases(self) -> int:
         with self.db.transaction() as session:
-            return repo.release_leases(session, worker=self.worker_id)
+            return delivery.release_leases(session, worker=self.worker_id, now=self.ctx.clock.now())
 
     async def deliver_once(self) -> int:
         """One pass: lease a batch and deliver it; returns how many items were attempted."""
-        items = await asyncio.to_thread(self._claim)
+        items, idle = await asyncio.to_thread(self._claim)
         # Channels in parallel, each channel in claim order: threads appear in the order the
         # tickets were released (Monday's queue), and one channel's rate limit stalls no other.
-        await asyncio.gather(*(self._deliver_in_order(b) for b in by_channel(items).values()))
+        await asyncio.gather(
+            *(self._deliver_in_order(b) for b in by_channel(items).values()),
+            *(self._probe(block) for block in idle),
+        )
         return len(items)
 
     async def _deliver_in_order(self, items: list[OutboxItem]) -> None:
         for item in items:
             await self._deliver(item)
+        if items:
+            await asyncio.to_thread(self._pace, items[-1])
 
-    def _claim(self, busy: frozenset[str] = frozenset()) -> list[OutboxItem]:
+    def _pace(self, last: OutboxItem) -> None:
+        """Keep the channel for one pacing interval after this lane's last post, so another
+        instance cannot post there sooner than the platform allows (Slack: about 1/s)."""
+        interval = self.ctx.config.slack.interval if last.platform == Platform.SLACK else 0.0
+        until = self.ctx.clock.now() + timedelta(seconds=interval)
         with self.db.transaction() as session:
-            return repo.claim_outbox(
-                session,
-                worker=self.worker_id,
-                now=self.ctx.clock.now(),
-                lease=self.lease,
-                limit=self.batch,
-                skip_channels=busy,
+            delivery.pace_channel(
+                session, last.platform, last.channel, worker=self.worker_id, until=until
             )
 
-    async def _deliver(self, item: OutboxItem) -> None:
-        adapter = self.adapters.get(item.platform)
+    def _claim(
+        self, busy: frozenset[str] = frozenset()
+    ) -> tuple[list[OutboxItem], list[BlockedChannel]]:
+        """Probes of blocked channels first, then due items of every other channel; and the
+        blocked channels with nothing waiting, to be probed without a delivery."""
+        now = self.ctx.clock.now()
+        with self.db.transaction() as session:
+            self.outcomes.health.reroute(session)
+            probes, idle = delivery.claim_probes(
+                session, worker=self.worker_id, now=now, lease=self.lease, skip_channels=busy
+            )
+            items = delivery.claim_outbox(
+                session,
+                worker=self.worker_id,
+                now=now,
+                lease=self.lease,
+                limit=self.batch,
+                skip_channels=busy | {p.channel for p in probes},
+            )
+            return probes + items, idle
+
+    async def _probe(self, block: BlockedChannel) -> None:
+        """Is a blocked channel with nothing waiting fixed yet? Ask its adapter, post nothing."""
+        channel = None if block.channel == delivery.ALL_CHANNELS else ChannelId(block.channel)
         try:
-            if adapter is None:
-                raise DeliveryError(f"no adapter for {item.platform}", permanent=True)
-            result = await self._call(adapter, item)
+            if block.platform != Platform.WEBHOOK:  # an endpoint is tried with its next event
+                await self._adapter_for(block.platform).probe(channel=channel)
         except DeliveryError as error:
-            await asyncio.to_thread(self._failed, item, error)
-        except Exception as error:  # an adapter bug: retry with backoff, keep the worker alive
-            log.exception("delivery %s crashed", item.idempotency_key)
-            await asyncio.to_thread(self._failed, item, DeliveryError(repr(error)))
+            await asyncio.to_thread(self.outcomes.probe_failed, block, error)
+        except Exception as error:  # an adapter bug: keep probing, keep the worker alive
+            log.exception("probe of %s %s crashed", block.platform, block.channel)
+            await asyncio.to_thread(self.outcomes.probe_failed, block, DeliveryError(repr(error)))
         else:
-            await asyncio.to_thread(self._done, item, result)
+            await asyncio.to_thread(self.outcomes.probe_worked, block)
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        try:
+            payload = payload_of(item)
+            if isinstance(payload, WebhookEvent):
+                result = await self._send_webhook(item, payload)
+            else:
+                result = await self._call(self._adapter_for(item.platform), item)
+        except DeliveryError as error:
+            await asyncio.to_thread(self.outcomes.failed, item, error)
+        except Exception as error:  # an adapter bug: retry with backoff, keep the worker alive
+            log.exception("%s crashed", describe(item))
+            await asyncio.to_thread(self.outcomes.failed, item, DeliveryError(repr(error)))
+        else:
+            await asyncio.to_thread(self.outcomes.done, item, result)
+
+    def _adapter_for(self, platform: Platform) -> ChatAdapter:
+        adapter = self.adapters.get(platform)
+        if adapter is None:  # an operator must enable it: the items wait
+            raise DeliveryError(f"no adapter for {platform}", failure=Failure.PLATFORM)
+        return adapter
+
+    async def _send_webhook(self, item: OutboxItem, event: WebhookEvent) -> Result:
+        if self.webhooks is None:
+            raise DeliveryError("webhooks are not configured", failure=Failure.PLATFORM)
+        await self.webhooks.send(endpoint=item.channel, event_id=event.event_id, body=event.body)
+        return Posted(ExternalId(event.event_id))
 
     async def _call(self, adapter: ChatAdapter, item: OutboxItem) -> Result:
         key, channel = item.idempotency_key, ChannelId(item.channel)
@@ -190,26 +254,31 @@ class OutboxDispatcher:
             case Announce(text):
                 posted = await adapter.announce(channel=channel, text=text, key=key, retry=retry)
                 return Posted(posted)
-            case OpenThread():
-                thread, ticket = await asyncio.to_thread(self._load_ticket, item)
+            case OpenThread(note):
+                thread, ticket = await asyncio.to_thread(self._load_ticket, item, note)
                 if thread is not None:  # delivered before a crash lost our "done"
                     return ThreadOpened(thread.thread_id, ExternalId(""), existing=True)
                 opened = await adapter.open_thread(
                     channel=channel, ticket=ticket, key=key, retry=retry
                 )
-                return ThreadOpened(*opened)
+                return ThreadOpened(*opened, digest=root_digest(ticket), notice=note)
             case UpdateRoot():
                 thread, ticket = await asyncio.to_thread(self._load_ticket, item)
                 link = self._require(thread, item)
                 if await asyncio.to_thread(self._superseded, item):
                     return RootUpdated(superseded=True)
+                digest = root_digest(ticket)
+                if digest == link.root_digest:  # what changed is not on the root
+                    return RootUpdated(unchanged=True, digest=digest)
                 root = ExternalId(link.root_message_id)
                 await adapter.update_root(thread=link.ref, root_id=root, ticket=ticket)
-                return RootUpdated()
+                return RootUpdated(digest=digest)
             case PostMessage(message_id):
                 thread, message = await asyncio.to_thread(self._load_message, item, message_id)
                 ref = self._require(thread, item).ref
                 return Posted(await adapter.post(thread=ref, message=message, key=key, retry=retry))
+            case WebhookEvent():
+                raise DeliveryError("a webhook is no chat delivery", failure=Failure.PERMANENT)
 
     @staticmethod
     def _require(thread: Thread | None, item: OutboxItem) -> Thread:
@@ -220,14 +289,20 @@ class OutboxDispatcher:
     def _ticket(self, session: Session, item: OutboxItem) -> tuple[Thread | None, Ticket]:
         ticket = session.get(Ticket, item.ticket_id)
         if ticket is None:
-            raise DeliveryError(f"ticket {item.ticket_id} is gone", permanent=True)
+            raise DeliveryError(f"ticket {item.ticket_id} is gone", failure=Failure.PERMANENT)
         link = repo.thread_for_ticket(session, repo.row_id(ticket))
         return (Thread.of(link) if link is not None else None), ticket
 
-    def _load_ticket(self, item: OutboxItem) -> tuple[Thread | None, TicketView]:
+    def _load_ticket(
+        self, item: OutboxItem, notice: str | None = None
+    ) -> tuple[Thread | None, TicketView]:
+        """The ticket's thread and root view; the root keeps the line it was opened with."""
         with self.db.transaction() as session:
             thread, ticket = self._ticket(session, item)
-            return thread, ticket_view(session, ticket, self.ctx, platform=item.platform)
+            if notice is None and thread is not None:
+                notice = thread.notice
+            view = ticket_view(session, ticket, self.ctx, platform=item.platform, notice=notice)
+            return thread, view
 
     def _load_message(
         self, item: OutboxItem, message_id: MessageId
@@ -236,71 +311,10 @@ class OutboxDispatcher:
             thread, _ticket = self._ticket(session, item)
             message = session.get(Message, message_id)
             if message is None:
-                raise DeliveryError("message is gone", permanent=True)
+                raise DeliveryError("message is gone", failure=Failure.PERMANENT)
             return thread, message_view(session, message, self.ctx)
 
     def _superseded(self, item: OutboxItem) -> bool:
         """A later pending root update renders a state at least as fresh: skip this one."""
         with self.db.transaction() as session:
-            return repo.has_later_pending(session, item)
-
-    def _done(self, item: OutboxItem, result: Result) -> None:
-        now = self.ctx.clock.now()
-        with self.db.transaction() as session:
-            row = session.get(OutboxItem, item.id)
-            if row is None or row.state != OutboxState.PENDING:
-                return
-            row.state, row.delivered_at, row.result = OutboxState.DONE, now, result_record(result)
-            row.claimed_by = row.claimed_until = None
-            session.add(row)
-            self._record(session, row, result)
-
-    def _record(self, session: Session, item: OutboxItem, result: Result) -> None:
-        now = self.ctx.clock.now()
-        match result, payload_of(item):
-            case ThreadOpened(thread_id, root_id, existing=False), OpenThread() if item.ticket_id:
-                session.add(
-                    ThreadLink(
-                        ticket_id=item.ticket_id,
-                        platform=item.platform,
-                        channel=item.channel,
-                        thread_id=thread_id,
-                        root_message_id=root_id,
-                        created_at=now,
-                    )
-                )
-            case Posted(external_id), PostMessage(message_id):
-                session.add(
-                    MessageLink(
-                        message_id=message_id,
-                        platform=item.platform,
-                        channel=item.channel,
-                        external_id=external_id,
-                        created_at=now,
-                    )
-                )
-
-    def _failed(self, item: OutboxItem, error: DeliveryError) -> None:
-        now = self.ctx.clock.now()
-        with self.db.transaction() as session:
-            row = session.get(OutboxItem, item.id)
-            if row is None or row.state != OutboxState.PENDING:
-                return
-            row.last_error = str(error)[:2000]
-            row.claimed_by = row.claimed_until = None
-            if error.permanent or self.retry.exhausted(row.attempts):
-                row.state = OutboxState.DEAD
-                log.error("delivery %s gave up: %s", row.idempotency_key, error)
-            else:
-                wait = error.retry_after
-                if wait is None:
-                    wait = self.retry.backoff(row.attempts)
-                row.next_attempt_at = now + timedelta(seconds=wait)
-                log.warning(
-                    "delivery %s failed (attempt %d), retry in %.1fs: %s",
-                    row.idempotency_key,
-                    row.attempts,
-                    wait,
-                    error,
-                )
-            session.add(row)
+            return delivery.has_later_pending(session, item)

@@ -1,5 +1,7 @@
 """The small exception tree every layer speaks; adapters translate their SDK errors into it."""
 
+from enum import StrEnum
+
 
 class PomocError(Exception):
     """Base of every error Pomoc raises on purpose."""
@@ -28,7 +30,13 @@ class ValidationFailed(PomocError):
 
 
 class RateLimited(PomocError):
-    """Too many requests from one shop in the window."""
+    """Too many requests from one shop in the window; `retry_after` seconds until one more is
+    allowed, `kind` what was limited (tickets, messages, reads)."""
+
+    def __init__(self, message: str, *, retry_after: float, kind: str = "tickets") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.kind = kind
 
 
 class ThreadNotReady(PomocError):
@@ -36,13 +44,39 @@ class ThreadNotReady(PomocError):
     before Pomoc has stored the new thread's id): handle it again in a moment."""
 
 
+class Failure(StrEnum):
+    """What a failed delivery needs: the three ways (and a deleted root) the outbox tells apart."""
+
+    TRANSIENT = "transient"  # try again later, with backoff (timeouts, 5xx, rate limits)
+    CHANNEL = "channel"  # the channel needs an operator (bot not in it, archived, gone)
+    PLATFORM = "platform"  # the whole workspace or homeserver does (token revoked, scope missing)
+    PERMANENT = "permanent"  # this one message can never be delivered as it is
+    THREAD_GONE = "thread_gone"  # the ticket's root message was deleted
+
+
+# Failures that pause a lane until an operator fixes something; its items wait, none is lost.
+BLOCKING = frozenset({Failure.CHANNEL, Failure.PLATFORM})
+
+
 class DeliveryError(PomocError):
     """A chat platform refused or failed a delivery; `retry_after` (seconds) when it said so."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        failure: Failure = Failure.TRANSIENT,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-        self.permanent = permanent
+        self.failure = failure
+        self.code = code  # the platform's own error code, e.g. not_in_channel, M_FORBIDDEN
+
+    @property
+    def permanent(self) -> bool:
+        return self.failure == Failure.PERMANENT
 
 
 class ConfigError(PomocError):

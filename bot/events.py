@@ -6,6 +6,7 @@
 from dataclasses import dataclass, field
 
 from bot.commands import Command
+from bot.richtext import RichText
 from bot.vocabulary import (
     Actor,
     ChannelId,
@@ -57,10 +58,22 @@ class ThreadMessage:
     files: tuple[InboundFile, ...] = field(default=())
     # Sent through an explicit "reply to shop" action (Slack shortcut, Matrix `!reply`).
     via_reply_action: bool = False
+    # The same text with its formatting, as `bot.richtext` keeps it (None: plain text only).
+    html: str | None = None
+    # People the message mentions, resolved by the adapter (what `!assign @Basia` assigns).
+    mentions: tuple[Agent, ...] = field(default=())
+    # It opens by addressing a colleague ("@Tomek, can you look?"): chatter, not for the shop.
+    to_colleague: bool = False
+    # Files the adapter could not fetch (too large, unreachable): the agent is told.
+    unavailable: tuple[str, ...] = field(default=())
 
     @property
     def platform(self) -> Platform:
         return self.thread.platform
+
+    @property
+    def rich(self) -> RichText:
+        return RichText(self.text, self.html)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +83,11 @@ class ThreadMessageEdited:
     message_id: ExternalId
     agent: Agent
     text: str
+    html: str | None = None
+
+    @property
+    def rich(self) -> RichText:
+        return RichText(self.text, self.html)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +112,13 @@ class AgentCommand:
     command: Command
     thread: ThreadRef | None = None
     ticket_id: TicketId | None = None
+    # Where it was given (a slash command's channel): `claim` without a number lists its tickets.
+    channel: ChannelId | None = None
+    mentions: tuple[Agent, ...] = field(default=())
+    # The channels whose tickets the agent may act on (those they are a member of), when the
+    # command names its ticket from elsewhere (a button, `/pomoc resolve 42` in a DM); None when
+    # it comes from the ticket's own thread.
+    member_of: frozenset[ChannelId] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +139,20 @@ InboundEvent = (
 
 
 @dataclass(frozen=True, slots=True)
+class TicketChoice:
+    """A ticket an agent may pick (e.g. a button per open ticket of the channel)."""
+
+    ticket_id: TicketId
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class CommandReply:
     """What the core answers an agent: shown to agents only (ephemeral on Slack)."""
 
     text: str
     ok: bool = True
+    # Tickets to choose from, each offered with the command that asked (`claim`).
+    choices: tuple[TicketChoice, ...] = ()
+    # The thread the answer belongs in when the event did not carry one (an edit).
+    thread: ThreadRef | None = None

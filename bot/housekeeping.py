@@ -10,7 +10,7 @@ from bot import texts
 from bot.config import RetentionConfig
 from bot.context import Context
 from bot.lifecycle import Action, Status
-from bot.outbox import enqueue_root_update
+from bot.outbox import enqueue_post, enqueue_root_update
 from bot.ticketing import bot_says, transition
 from bot.vocabulary import SYSTEM
 from storage import jobs
@@ -69,7 +69,7 @@ class Housekeeper:
                 )
                 for ticket in batch:
                     transition(session, ticket, Action.RESOLVE, actor=SYSTEM, now=now, auto=True)
-                    bot_says(
+                    told = bot_says(
                         session,
                         ticket,
                         texts.AUTO_RESOLVED.format(days=days),
@@ -77,6 +77,7 @@ class Housekeeper:
                         now=now,
                         ctx=self.ctx,
                     )
+                    enqueue_post(session, ticket, told, config=self.ctx.config, now=now)
                     enqueue_root_update(session, ticket, config=self.ctx.config, now=now)
             done += len(batch)
             if len(batch) < BATCH:

@@ -4,6 +4,7 @@
 # scoped to the shop: another shop's ticket looks exactly like a missing one.
 
 from collections.abc import Hashable, Iterable
+from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
@@ -16,8 +17,9 @@ from storage import repositories as repo
 from storage.models import Attachment, Message, Ticket
 
 
-def shop_ticket(row: Ticket) -> ShopTicket:
+def shop_ticket(row: Ticket, *, in_chat: bool = False) -> ShopTicket:
     return ShopTicket(
+        in_chat=in_chat,
         id=TicketId(repo.row_id(row)),
         shop_id=ShopId(row.shop_id),
         title=row.title,
@@ -42,6 +44,7 @@ def shop_message(row: Message, files: Iterable[Attachment]) -> ShopMessage:
         created_at=row.created_at,
         edited_at=row.edited_at,
         kind=row.extra.get("kind"),
+        body_html=row.body_html,
         suggestions=tuple(row.extra.get("suggestions", ())),
         attachments=tuple(
             ShopAttachment(
@@ -57,14 +60,18 @@ def shop_message(row: Message, files: Iterable[Attachment]) -> ShopMessage:
 
 
 def conversation(
-    ticket: Ticket, messages: Iterable[Message], files: Iterable[Attachment]
+    ticket: Ticket,
+    messages: Iterable[Message],
+    files: Iterable[Attachment],
+    *,
+    in_chat: bool = False,
 ) -> Conversation:
     """The shop's view of `ticket`, from rows of the caller's transaction."""
     by_message: dict[int | None, list[Attachment]] = {}
     for item in files:
         by_message.setdefault(item.message_id, []).append(item)
     return Conversation(
-        ticket=shop_ticket(ticket),
+        ticket=shop_ticket(ticket, in_chat=in_chat),
         body=ticket.body,
         messages=tuple(shop_message(m, by_message.get(m.id, ())) for m in messages),
     )
@@ -74,12 +81,32 @@ class Inbox:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def tickets(self, shop_id: int, *, limit: int = 50, offset: int = 0) -> ShopTickets:
-        """The shop's tickets, latest activity first, and its unread count."""
+    def tickets(
+        self,
+        shop_id: int,
+        *,
+        limit: int = 50,
+        after: tuple[datetime, int] | None = None,
+        status: Status | None = None,
+        updated_since: datetime | None = None,
+    ) -> ShopTickets:
+        """The shop's tickets, latest activity first (after the cursor `after`, filtered), and
+        its unread count."""
         with self.ctx.db.transaction() as session:
-            rows = repo.shop_tickets(session, shop_id, limit=limit, offset=offset)
+            rows = repo.shop_tickets(
+                session,
+                shop_id,
+                limit=limit,
+                after=after,
+                status=status,
+                updated_since=updated_since,
+            )
             unread = repo.unread_count(session, shop_id)
-        return ShopTickets(tickets=tuple(shop_ticket(row) for row in rows), unread=unread)
+            in_chat = repo.tickets_with_threads(session, [repo.row_id(row) for row in rows])
+        return ShopTickets(
+            tickets=tuple(shop_ticket(row, in_chat=row.id in in_chat) for row in rows),
+            unread=unread,
+        )
 
     def unread(self, shop_id: int) -> int:
         """The number behind the "!" beside POMOC."""
@@ -91,7 +118,8 @@ class Inbox:
             ticket = _own_ticket(session, shop_id, ticket_id)
             messages = repo.ticket_messages(session, repo.row_id(ticket), include_notes=False)
             files = repo.message_attachments(session, [repo.row_id(m) for m in messages])
-            return conversation(ticket, messages, files)
+            in_chat = repo.thread_for_ticket(session, repo.row_id(ticket)) is not None
+            return conversation(ticket, messages, files, in_chat=in_chat)
 
     def mark_read(self, shop_id: int, ticket_id: int) -> int:
         """The owner opened the ticket: it stops being orange. Returns the unread count left."""
@@ -108,6 +136,10 @@ class Inbox:
             ticket = repo.shop_ticket(session, shop_id, ticket_id)
             item = session.get(Attachment, attachment_id)
             if ticket is None or item is None or item.ticket_id != ticket.id:
+                raise NotFound(f"attachment {attachment_id}")
+            # A note's files (a reply withdrawn into a note among them) are the agents' alone.
+            message = session.get(Message, item.message_id) if item.message_id else None
+            if message is not None and (message.author == Author.NOTE or message.deleted_at):
                 raise NotFound(f"attachment {attachment_id}")
             return StoredFile(
                 filename=item.filename,

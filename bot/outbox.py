@@ -4,8 +4,10 @@
 # helpers below take the caller's session); the dispatcher delivers them later, at least once,
 # with at most one successful platform call per idempotency key.
 
+import hashlib
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +15,9 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import Config, OutboxConfig
+from bot.views import TicketView
 from bot.vocabulary import ChannelId, ExternalId, MessageId, Operation, Platform, ThreadId
+from storage import delivery
 from storage import repositories as repo
 from storage.models import Message, OutboxItem, Ticket
 
@@ -23,6 +27,8 @@ from storage.models import Message, OutboxItem, Ticket
 @dataclass(frozen=True, slots=True)
 class OpenThread:
     """Post the ticket's root message; later items of the ticket go into its thread."""
+
+    note: str | None = None  # a line for agents on the root, e.g. why it is on a fallback route
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,33 +48,46 @@ class Announce:
     text: str
 
 
-Payload = OpenThread | PostMessage | UpdateRoot | Announce
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """One event for the shop platform's backend, to the endpoint the item's channel names."""
+
+    event_id: str
+    body: dict[str, Any]  # the JSON the endpoint receives
+
+
+Payload = OpenThread | PostMessage | UpdateRoot | Announce | WebhookEvent
 
 
 def payload_of(item: OutboxItem) -> Payload:
     data = item.payload
     match item.operation:
         case Operation.OPEN_THREAD:
-            return OpenThread()
+            note = data.get("note")
+            return OpenThread(note=str(note) if note else None)
         case Operation.POST:
             return PostMessage(MessageId(int(data["message_id"])))
         case Operation.UPDATE_ROOT:
             return UpdateRoot()
         case Operation.ANNOUNCE:
             return Announce(str(data["text"]))
+        case Operation.WEBHOOK:
+            return WebhookEvent(str(data["event_id"]), dict(data["body"]))
     raise ValueError(f"unknown outbox operation {item.operation!r}")
 
 
 def _stored(payload: Payload) -> tuple[Operation, dict[str, Any]]:
     match payload:
-        case OpenThread():
-            return Operation.OPEN_THREAD, {}
+        case OpenThread(note):
+            return Operation.OPEN_THREAD, {"note": note} if note else {}
         case PostMessage(message_id):
             return Operation.POST, {"message_id": message_id}
         case UpdateRoot():
             return Operation.UPDATE_ROOT, {}
         case Announce(text):
             return Operation.ANNOUNCE, {"text": text}
+        case WebhookEvent(event_id, body):
+            return Operation.WEBHOOK, {"event_id": event_id, "body": body}
 
 
 # -- results: what the platform answered ---------------------------------------------------------
@@ -79,6 +98,8 @@ class ThreadOpened:
     thread_id: ThreadId
     root_id: ExternalId
     existing: bool = False  # delivered before a crash lost our "done": nothing new to record
+    digest: str = ""  # what the root shows (see `root_digest`)
+    notice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +110,8 @@ class Posted:
 @dataclass(frozen=True, slots=True)
 class RootUpdated:
     superseded: bool = False  # a later pending update renders a fresher state: this one skipped
+    unchanged: bool = False  # the root already shows this state: no edit was made
+    digest: str = ""
 
 
 Result = ThreadOpened | Posted | RootUpdated
@@ -101,8 +124,13 @@ def result_record(result: Result) -> dict[str, Any]:
             return {"thread_id": thread_id, "root_id": root_id, "existing": existing}
         case Posted(message_id):
             return {"id": message_id}
-        case RootUpdated(superseded):
-            return {"superseded": superseded}
+        case RootUpdated(superseded, unchanged):
+            return {"superseded": superseded, "unchanged": unchanged}
+
+
+def root_digest(view: TicketView) -> str:
+    """What a root message shows, condensed: equal digests render the same root."""
+    return hashlib.sha256(repr(view).encode()).hexdigest()[:32]
 
 
 # -- retries ---------------------------------------------------------------------------------
@@ -115,10 +143,17 @@ class RetryPolicy:
     max_attempts: int = 20
     max_backoff: float = 600.0
     min_backoff: float = 0.5
+    probe_first: float = 5.0
+    probe_max: float = 300.0
 
     @classmethod
     def from_config(cls, config: OutboxConfig) -> "RetryPolicy":
-        return cls(max_attempts=config.max_attempts, max_backoff=config.max_backoff_seconds)
+        return cls(
+            max_attempts=config.max_attempts,
+            max_backoff=config.max_backoff_seconds,
+            probe_first=config.probe_first_seconds,
+            probe_max=config.probe_max_seconds,
+        )
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next attempt after `attempts` failed ones."""
@@ -127,6 +162,10 @@ class RetryPolicy:
 
     def exhausted(self, attempts: int) -> bool:
         return attempts >= self.max_attempts
+
+    def probe_delay(self, probes: int) -> float:
+        """Seconds until a blocked channel is tried again after `probes` failed probes."""
+        return min(self.probe_max, self.probe_first * 2.0 ** min(probes, 30))
 
 
 # -- enqueueing --------------------------------------------------------------------------------
@@ -160,6 +199,7 @@ def _item(
     return OutboxItem(
         idempotency_key=key,
         ticket_id=None if ticket is None else repo.row_id(ticket),
+        department=None if ticket is None else ticket.department,
         platform=platform,
         channel=channel,
         operation=operation,
@@ -176,7 +216,7 @@ def enqueue_open_thread(
     target = department_target(ticket, config)
     if target is not None:
         key = f"open:{repo.row_id(ticket)}"
-        repo.enqueue(session, _item(target, OpenThread(), key=key, now=now, ticket=ticket))
+        delivery.enqueue(session, _item(target, OpenThread(), key=key, now=now, ticket=ticket))
     return target
 
 
@@ -189,7 +229,7 @@ def enqueue_post(
         return
     posted = MessageId(repo.flushed_id(session, message))  # the key needs the row id
     item = _item(target, PostMessage(posted), key=f"post:{posted}", now=now, ticket=ticket)
-    repo.enqueue(session, item)
+    delivery.enqueue(session, item)
 
 
 def enqueue_root_update(session: Session, ticket: Ticket, *, config: Config, now: datetime) -> None:
@@ -199,7 +239,7 @@ def enqueue_root_update(session: Session, ticket: Ticket, *, config: Config, now
     if target is None:
         return
     key = f"root:{repo.row_id(ticket)}:{uuid.uuid4()}"
-    repo.enqueue(session, _item(target, UpdateRoot(), key=key, now=now, ticket=ticket))
+    delivery.enqueue(session, _item(target, UpdateRoot(), key=key, now=now, ticket=ticket))
 
 
 def announce(session: Session, config: Config, *, key: str, text: str, now: datetime) -> bool:
@@ -208,4 +248,30 @@ def announce(session: Session, config: Config, *, key: str, text: str, now: date
     if managers.platform == "none" or not managers.channel:
         return False
     target = (Platform(managers.platform), ChannelId(managers.channel))
-    return repo.enqueue_once(session, _item(target, Announce(text), key=key, now=now, ticket=None))
+    return delivery.enqueue_once(
+        session, _item(target, Announce(text), key=key, now=now, ticket=None)
+    )
+
+
+def enqueue_webhook(
+    session: Session,
+    *,
+    endpoints: Sequence[str],
+    event: WebhookEvent,
+    ticket_id: int | None,
+    now: datetime,
+) -> None:
+    """The event to every named endpoint, in the transaction of the change it reports; per
+    ticket and endpoint in order, independent of the ticket's chat deliveries."""
+    for endpoint in endpoints:
+        item = OutboxItem(
+            idempotency_key=f"webhook:{endpoint}:{event.event_id}",
+            ticket_id=ticket_id,
+            platform=Platform.WEBHOOK,
+            channel=endpoint,
+            operation=Operation.WEBHOOK,
+            payload=_stored(event)[1],
+            next_attempt_at=now,
+            created_at=now,
+        )
+        delivery.enqueue(session, item)

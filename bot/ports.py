@@ -1,7 +1,9 @@
 """The one seam between the core and a chat platform: what an adapter must offer the core."""
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
 
 from bot.events import CommandReply, InboundEvent, ThreadRef
 from bot.views import MessageView, TicketView
@@ -17,6 +19,41 @@ from bot.vocabulary import ChannelId, ExternalId, Platform, ThreadId
 # Failures are raised as `bot.errors.DeliveryError`.
 
 EventSink = Callable[[InboundEvent], Awaitable[CommandReply | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedEvent:
+    """An inbound event kept before it was answered (see `EventQueue`)."""
+
+    id: int
+    kind: str
+    event_id: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class EventQueue(Protocol):
+    """Where an adapter keeps inbound events it must answer before handling them (Slack's 3 s)."""
+
+    def put(self, *, event_id: str, kind: str, channel: str, payload: dict[str, Any]) -> bool:
+        """Keep the event; False when it is kept already (the platform sent it again)."""
+
+    def claim(
+        self, *, lease: timedelta, limit: int = 20, event_id: str | None = None
+    ) -> list[QueuedEvent]:
+        """Lease due events, the oldest pending one of each channel only (or just `event_id`)."""
+
+    def done(self, event: QueuedEvent) -> None: ...
+
+    def failed(self, event: QueuedEvent, *, error: str, retry_in: float | None) -> None:
+        """Try again after `retry_in` seconds; None gives it up (dead, for an operator)."""
+
+
+class WebhookSender(Protocol):
+    """Signed HTTP events to the shop platform's backend (`[webhooks]`), through the outbox."""
+
+    async def send(self, *, endpoint: str, event_id: str, body: dict[str, Any]) -> None:
+        """POST one event to the named endpoint; raise DeliveryError when it was not accepted."""
 
 
 class ChatAdapter(Protocol):
@@ -45,3 +82,7 @@ class ChatAdapter(Protocol):
 
     async def announce(self, *, channel: ChannelId, text: str, key: str, retry: bool) -> ExternalId:
         """Post a standalone message (SLA alert, digest) in a channel or room; return its id."""
+
+    async def probe(self, *, channel: ChannelId | None) -> None:
+        """Whether Pomoc could post in `channel` now (None: on the platform at all), without
+        posting anything; raise a classified DeliveryError when it could not."""

@@ -20,6 +20,7 @@ from bot.views import Conversation, ShopTicket
 from bot.vocabulary import SYSTEM, Actor, Author, Priority
 from storage import repositories as repo
 from storage.models import Message, Shop, Ticket
+from storage.platform import nth_newest_ticket_at
 
 
 class TicketService:
@@ -114,7 +115,10 @@ class TicketService:
         hour_ago = now - timedelta(hours=1)
         shop_id = repo.row_id(shop)
         if repo.tickets_created_since(session, shop_id, hour_ago, cap=limit) >= limit:
-            raise RateLimited(f"shop {shop_id}")
+            # A slot frees when the limit-th newest ticket leaves the hour: that is the wait.
+            oldest = nth_newest_ticket_at(session, shop_id, hour_ago, limit) or now
+            wait = (oldest + timedelta(hours=1) - now).total_seconds()
+            raise RateLimited(f"shop {shop_id}", retry_after=max(1.0, wait))
 
     def _first_step(
         self, session: Session, ticket: Ticket, *, now: datetime, actor: Actor

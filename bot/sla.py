@@ -15,6 +15,7 @@ from bot.context import Context
 from bot.hours import Calendar, SupportHours, WallClock
 from bot.lifecycle import Status
 from bot.outbox import announce, enqueue_post
+from bot.snapshots import agent_page_url
 from bot.ticketing import add_message
 from bot.vocabulary import Author, Priority, Source
 from storage import jobs
@@ -175,6 +176,6 @@ class SlaMonitor:
             priority=ticket.priority,
             label=label,
             due=due,
-            url=f"{self.ctx.public_url}/panel/tickets/{ticket.id}",
+            url=agent_page_url(ticket, self.ctx),  # the agents' read-only page, signed
         )
         announce(session, self.ctx.config, key=alert.key, text=text, now=now)

@@ -4,8 +4,18 @@ from collections.abc import Iterable
 
 from sqlmodel import Session
 
+from bot.agent_links import AgentLinks
 from bot.context import Context
-from bot.views import AttachmentView, MessageView, Suggestion, TicketView
+from bot.lifecycle import Status
+from bot.views import (
+    AgentMessage,
+    AgentTicket,
+    AttachmentView,
+    AuditLine,
+    MessageView,
+    Suggestion,
+    TicketView,
+)
 from bot.vocabulary import AttachmentId, MessageId, Platform, Priority, TicketId
 from storage import repositories as repo
 from storage.models import Attachment, Message, Shop, Ticket
@@ -34,8 +44,19 @@ def oncall_mention(ticket: Ticket, platform: Platform, ctx: Context) -> str | No
     return mentions[platform] or None
 
 
+def agent_page_url(ticket: Ticket, ctx: Context) -> str:
+    """The signed link to the ticket's read-only page for agents (valid for a window)."""
+    links = AgentLinks(ctx.secrets.secret_key, ctx.public_url)
+    return links.ticket_url(repo.row_id(ticket), created_at=ticket.created_at, now=ctx.clock.now())
+
+
 def ticket_view(
-    session: Session, ticket: Ticket, ctx: Context, *, platform: Platform
+    session: Session,
+    ticket: Ticket,
+    ctx: Context,
+    *,
+    platform: Platform,
+    notice: str | None = None,
 ) -> TicketView:
     ticket_id = repo.row_id(ticket)
     shop = session.get(Shop, ticket.shop_id)
@@ -53,11 +74,12 @@ def ticket_view(
         assignee=ticket.assignee,
         order_url=ticket.order_url,
         created_at=ticket.created_at,
-        panel_url=f"{ctx.public_url}/panel/tickets/{ticket_id}",
+        page_url=agent_page_url(ticket, ctx),
         suggestions=tuple(Suggestion(**s) for s in ticket.triage.get("suggestions", [])),
         signals=tuple(ticket.triage.get("signals", [])),
         attachments=attachment_views(files, ctx),
         mention=oncall_mention(ticket, platform, ctx),
+        notice=notice,
     )
 
 
@@ -70,4 +92,48 @@ def message_view(session: Session, message: Message, ctx: Context) -> MessageVie
         author_name=message.author_name,
         body=message.body,
         attachments=attachment_views(repo.message_attachments(session, [message_id]), ctx),
+        html=message.body_html,
+        kind=message.extra.get("kind"),
+        by=message.extra.get("by"),
     )
+
+
+def agent_ticket(ctx: Context, ticket_id: int) -> AgentTicket | None:
+    """The agents' read-only page of a ticket (None when it is gone)."""
+    with ctx.db.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or ticket.status == Status.PURGED:
+            return None
+        rows = repo.ticket_messages(session, ticket_id, include_notes=True)
+        files: dict[int | None, list[Attachment]] = {}
+        for item in repo.message_attachments(session, [repo.row_id(m) for m in rows]):
+            files.setdefault(item.message_id, []).append(item)
+        messages = tuple(
+            AgentMessage(
+                author=row.author,
+                author_name=row.author_name,
+                body=row.body,
+                body_html=row.body_html,
+                created_at=row.created_at,
+                edited_at=row.edited_at,
+                deleted_at=row.deleted_at,
+                kind=row.extra.get("kind"),
+                attachments=attachment_views(files.get(row.id, ()), ctx),
+            )
+            for row in rows
+        )
+        audit = tuple(
+            AuditLine(entry.created_at, str(entry.actor), entry.action, dict(entry.detail))
+            for entry in repo.ticket_audit(session, ticket_id)
+        )
+        view = ticket_view(session, ticket, ctx, platform=Platform.SLACK)
+        return AgentTicket(ticket=view, messages=messages, audit=audit)
+
+
+def agent_attachment(ctx: Context, ticket_id: int, attachment_id: int) -> AttachmentView | None:
+    """A file of the ticket, for its agents' page (None when it is not this ticket's)."""
+    with ctx.db.transaction() as session:
+        row = session.get(Attachment, attachment_id)
+        if row is None or row.ticket_id != ticket_id:
+            return None
+        return attachment_views([row], ctx)[0]

@@ -142,6 +142,6 @@ def escalate(
     if target is None or just_opened:
         return
     follow_ups = repo.ticket_messages(session, repo.row_id(ticket), include_notes=False)[1:]
-    for message in follow_ups:
-        if message.author == Author.SHOP:
+    for message in follow_ups:  # and, for agents, when the shop was told support would answer
+        if message.author == Author.SHOP or message.extra.get("kind") == "queued":
             enqueue_post(session, ticket, message, config=ctx.config, now=now)

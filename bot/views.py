@@ -49,12 +49,15 @@ class TicketView:
     assignee: str | None
     order_url: str | None
     created_at: datetime
-    panel_url: str
+    # The agents' read-only page of the ticket (a signed, time-bounded link).
+    page_url: str
     suggestions: tuple[Suggestion, ...] = ()
     signals: tuple[str, ...] = ()
     attachments: tuple[AttachmentView, ...] = ()
     # Who to page with the root message (e.g. on-call at night); platform-specific user/group id.
     mention: str | None = None
+    # A line for agents from Pomoc itself, e.g. why the ticket is on a fallback route.
+    notice: str | None = None
 
     @property
     def is_critical(self) -> bool:
@@ -71,6 +74,12 @@ class MessageView:
     author_name: str
     body: str
     attachments: tuple[AttachmentView, ...] = field(default=())
+    # The body's formatting (bot/richtext.py), when an agent wrote it with some.
+    html: str | None = None
+    # What a bot message is (resolved, article, ...) and which agent's action caused it: the
+    # thread shows it as an activity line.
+    kind: str | None = None
+    by: str | None = None
 
 
 # -- the shop's side (the panel API and the web inbox) -----------------------------------------
@@ -91,6 +100,9 @@ class ShopTicket:
     created_at: datetime
     last_activity_at: datetime
     resolved_at: datetime | None
+    # Its thread exists in the agents' chat. An open ticket without one still waits for support
+    # (a channel may be blocked): the shop must not read it as being in an agent's hands.
+    in_chat: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +126,7 @@ class ShopMessage:
     created_at: datetime
     edited_at: datetime | None
     kind: str | None = None  # what a bot message is: suggestions, queued, resolved, ...
+    body_html: str | None = None  # an agent's formatting, sanitised (bot/richtext.py)
     suggestions: tuple[dict[str, Any], ...] = ()
     attachments: tuple[ShopAttachment, ...] = ()
 
@@ -140,3 +153,38 @@ class StoredFile:
     filename: str
     content_type: str
     path: Path
+
+
+# -- the agents' read-only ticket page -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMessage:
+    """A message as agents see it: notes, withdrawn and deleted messages included."""
+
+    author: Author
+    author_name: str
+    body: str
+    body_html: str | None
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    kind: str | None
+    attachments: tuple[AttachmentView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLine:
+    created_at: datetime
+    actor: str
+    action: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTicket:
+    """Everything about one ticket an agent may read (acting stays in chat)."""
+
+    ticket: TicketView
+    messages: tuple[AgentMessage, ...]
+    audit: tuple[AuditLine, ...]

@@ -41,12 +41,11 @@ class Source(StrEnum):
 
 
 class Platform(StrEnum):
+    """Where the outbox delivers: a chat platform, or the shop platform's backend (webhooks)."""
+
     SLACK = "slack"
     MATRIX = "matrix"
-
-    @property
-    def source(self) -> Source:
-        return Source(self.value)
+    WEBHOOK = "webhook"  # signed HTTP events to the shop platform; never a chat thread
 
 
 class Operation(StrEnum):
@@ -56,18 +55,22 @@ class Operation(StrEnum):
     POST = "post"
     UPDATE_ROOT = "update_root"
     ANNOUNCE = "announce"
+    WEBHOOK = "webhook"
 
 
 class OutboxState(StrEnum):
     PENDING = "pending"
     DONE = "done"
     DEAD = "dead"  # gave up: a human must look (`pomoc outbox list --state dead`)
+    REPLACED = "replaced"  # queued again under a new root (the old one was deleted)
+    DROPPED = "dropped"  # an operator gave it up (`pomoc outbox drop`, audited)
 
 
 class ActorKind(StrEnum):
     SHOP = "shop"
     AGENT = "agent"
     SYSTEM = "system"
+    OPERATOR = "operator"  # someone running `pomoc` commands on the server
 
 
 @dataclass(frozen=True, slots=True)

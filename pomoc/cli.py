@@ -11,6 +11,8 @@ import typer
 from bot.config import Secrets
 from pomoc.cli_options import ConfigOption
 from pomoc.cli_options import config_or_exit as _config
+from pomoc.cli_outbox import outbox_app
+from pomoc.cli_platform import SHOP_COMMANDS, platform_app, webhooks_app
 from pomoc.cli_triage import kb_app, triage_command
 from storage.models import Shop
 
@@ -22,6 +24,11 @@ shops_app = typer.Typer(help="Shops and their API tokens.", no_args_is_help=True
 app.add_typer(db_app, name="db")
 app.add_typer(shops_app, name="shops")
 app.add_typer(kb_app, name="kb")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(platform_app, name="platform")
+app.add_typer(webhooks_app, name="webhooks")
+for _name, _command in SHOP_COMMANDS.items():
+    shops_app.command(_name)(_command)
 app.command("triage")(triage_command)
 
 
@@ -32,15 +39,39 @@ def run(
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
 ) -> None:
     """Start the HTTP server and the background workers."""
+    from pomoc.checks import log_checks, run_checks
     from pomoc.runtime import Runtime, build_core
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _config(config)
-    runtime = Runtime(build_core(settings, Secrets.from_env()))
+    secrets_ = Secrets.from_env()
+    runtime = Runtime(build_core(settings, secrets_))
+    # What `pomoc check` says, in the log; a broken channel must not stop the others.
+    log_checks(asyncio.run(run_checks(settings, secrets_)))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             runtime.serve(host=host or settings.server.host, port=port or settings.server.port)
         )
+
+
+@app.command()
+def check(
+    config: ConfigOption = None,
+    send_test: Annotated[
+        bool,
+        typer.Option("--send-test", help="Post a test message in each channel, then delete it."),
+    ] = False,
+) -> None:
+    """Check the configuration, the database and every chat channel; exit 1 if anything fails."""
+    from pomoc.checks import run_checks
+
+    settings = _config(config)
+    checks = asyncio.run(run_checks(settings, Secrets.from_env(), send_test=send_test))
+    for item in checks:
+        typer.secho(item.line(), fg=None if item.ok else "red")
+    failed = sum(not item.ok for item in checks)
+    typer.echo(f"{len(checks) - failed} ok, {failed} failed")
+    raise typer.Exit(1 if failed else 0)
 
 
 @db_app.command("upgrade")

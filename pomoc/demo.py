@@ -9,6 +9,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ from bot.clock import TravellingClock
 from bot.config import Config, Secrets, parse_config
 from bot.vocabulary import Platform
 from pomoc.cli import create_shop
+from pomoc.cli_platform import login_link
 from pomoc.homeserver import Homeserver
 from pomoc.runtime import Runtime, build_core
 from storage.migrate import upgrade
@@ -118,10 +120,22 @@ def demo_config(site: Site, *, folder: Path, hs: Homeserver, port: int) -> Confi
     )
 
 
+def _cli_config(config: Config) -> Path:
+    """What `pomoc shops login-link` needs to reach the demo's shop: its database and URL."""
+    database = config.database.url
+    path = Path(database.removeprefix("sqlite:///")).parent / "cli.toml"
+    path.write_text(
+        f'[server]\npublic_url = "{config.server.public_url}"\n[database]\nurl = "{database}"\n'
+    )
+    return path
+
+
 def _banner(site: Site, config: Config, hs: Homeserver, say: Say) -> None:
     public = config.server.public_url
+    link = login_link(config, SHOP, ttl=timedelta(minutes=10))
     say("")
-    say(f"Shop inbox:   {public}/panel/login?token={site.shop_token}")
+    say(f"Shop inbox:   {link}  (once, within 10 minutes)")
+    say(f"              another: pomoc shops login-link '{SHOP}' --config {_cli_config(config)}")
     say(f"Panel API:    {public}/docs  (Bearer {site.shop_token})")
     say(f"Homeserver:   {hs.url}  (log in with any Matrix client)")
     for name, user_id in site.agents.items():

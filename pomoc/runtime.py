@@ -4,16 +4,18 @@ import asyncio
 import logging
 import secrets as token_generator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
-from adapters.panel import web
+from adapters.panel import health, web
 from adapters.panel.app import create_app
-from adapters.panel.metrics import DatabaseCollector, metrics_router
+from adapters.panel.metrics import DatabaseCollector, metrics_app, public_metrics
+from adapters.panel.webhooks import WebhookSender
+from bot import platform_events
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Secrets
 from bot.context import Context
@@ -26,9 +28,11 @@ from bot.ports import ChatAdapter
 from bot.sla import SlaMonitor
 from bot.triage import Triager
 from bot.vocabulary import Platform
+from pomoc.http_server import SecondaryServer, metrics_server_config, server_config
 from pomoc.scheduler import JobScheduler, leader_lock, standard_jobs
 from storage.db import Database
 from storage.files import AttachmentStore
+from storage.inbound_queue import StoredEvents
 from storage.migrate import upgrade
 from storage.sync_state import StoredValue
 
@@ -63,16 +67,31 @@ def build_core(
         from bot.triage import build_triager  # loads the help center: only when needed
 
         triager = build_triager(config.triage)
+    # One key for everything signed (web sessions, agents' ticket links), resolved once here.
+    key = secret_key(secrets, config.attachments.directory.parent)
     ctx = Context(
         config=config,
-        secrets=secrets,
+        secrets=replace(secrets, secret_key=key),
         db=Database(config.database.url),
         clock=clock or SystemClock(),
         hours=SupportHours(config.support_hours),
         files=AttachmentStore(config.attachments.directory),
         triager=triager,
     )
+    # Ticket changes queue webhook events in their own transactions (bot/platform_events.py).
+    endpoints = tuple(config.webhooks.endpoints)
+    platform_events.watch(ctx.db.engine, endpoints=endpoints, clock=ctx.clock)
     return Core.build(ctx)
+
+
+def build_webhooks(core: Core) -> WebhookSender | None:
+    """The sender for `[webhooks]` endpoints, or None when none is configured."""
+    if not core.config.webhooks.endpoints:
+        return None
+    if not core.ctx.secrets.webhook_secret:
+        raise ConfigError("webhooks.endpoints needs POMOC_WEBHOOK_SECRET (whsec_...)")
+    # Signed with the wall clock whatever the core's clock says: receivers check it is recent.
+    return WebhookSender(core.config.webhooks, secret=core.ctx.secrets.webhook_secret)
 
 
 @dataclass(frozen=True)
@@ -103,17 +122,20 @@ def _slack(core: Core) -> tuple[ChatAdapter, APIRouter | None]:
         raise ConfigError("Slack in HTTP mode needs POMOC_SLACK_SIGNING_SECRET")
     if config.slack.mode == "socket" and not secrets.slack_app_token:
         raise ConfigError("Slack in Socket Mode needs POMOC_SLACK_APP_TOKEN")
-    explicit = frozenset(
-        route.channel
-        for route in config.departments.values()
-        if route.platform == "slack" and route.relay_mode == "explicit"
+    ours = [route for route in config.departments.values() if route.platform == "slack"]
+    explicit = frozenset(route.channel for route in ours if route.relay_mode == "explicit")
+    events = StoredEvents(
+        core.db, core.ctx.clock, platform=Platform.SLACK, worker=config.server.instance_id
     )
     adapter = SlackAdapter(
         config.slack,
         token=secrets.slack_bot_token,
+        events=events,
         signing_secret=secrets.slack_signing_secret,
         app_token=secrets.slack_app_token,
         reply_action_channels=explicit,
+        department_channels=frozenset(route.channel for route in ours if route.channel),
+        language=config.chat.language,
     )
     return adapter, adapter.router()
 
@@ -165,11 +187,19 @@ class Runtime:
             edges = ChatEdges(adapters)
         self.adapters = edges.adapters
         self.dispatcher = OutboxDispatcher(
-            core.ctx, self.adapters, worker_id=core.config.server.instance_id
+            core.ctx,
+            self.adapters,
+            worker_id=core.config.server.instance_id,
+            webhooks=build_webhooks(core),
         )
         core.db.on_outbox_commit(self._kick_threadsafe)
         self.metrics.register(DatabaseCollector(core.db, leading=lambda: self.scheduler.leading))
-        routers = [metrics_router(self.metrics), web.router, *edges.routers]
+        metrics = public_metrics(
+            self.metrics,
+            token=core.ctx.secrets.metrics_token,
+            address=core.config.server.metrics_address,
+        )
+        routers = [*metrics, health.router, web.router, *edges.routers]
         self.app: FastAPI = create_app(core, routers=routers)
         # The key file sits in var/, next to the attachments, when POMOC_SECRET_KEY is unset.
         var_dir = core.config.attachments.directory.parent
@@ -195,18 +225,13 @@ class Runtime:
 
     async def serve(self, *, host: str, port: int) -> None:
         """The HTTP server and every worker; Ctrl-C (or `stop`) ends all of them cleanly."""
-        server = uvicorn.Server(
-            uvicorn.Config(
-                self.app,
-                host=host,
-                port=port,
-                log_level="info",
-                lifespan="off",
-                access_log=self.core.config.server.access_log,
-                # Open live-update streams (the inbox's SSE) must not hold a shutdown for minutes.
-                timeout_graceful_shutdown=3,
-            )
-        )
+        settings = self.core.config.server
+        # Deadlines for slow clients, a connection cap, proxies trusted only when configured.
+        server = uvicorn.Server(server_config(self.app, settings, host=host, port=port))
+        servers = [server]
+        if settings.metrics_address:
+            metrics = metrics_app(self.metrics, token=self.core.ctx.secrets.metrics_token)
+            servers.append(SecondaryServer(metrics_server_config(metrics, settings)))
 
         async def stop_when_server_exits() -> None:
             await server.serve()
@@ -214,9 +239,12 @@ class Runtime:
 
         async def stop_server_on_signal() -> None:
             await self.stop.wait()
-            server.should_exit = True
+            for each in servers:
+                each.should_exit = True
 
         async with asyncio.TaskGroup() as group:
             group.create_task(stop_when_server_exits())
             group.create_task(stop_server_on_signal())
+            for secondary in servers[1:]:
+                group.create_task(secondary.serve())
             group.create_task(self.run_workers())

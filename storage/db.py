@@ -9,7 +9,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
+
+from storage import changes
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +54,20 @@ class OneWriterAtATime:
             self._lock.release()
 
 
+def _owner_only(path: Path) -> None:
+    """Create the SQLite file readable by its owner alone (it holds every ticket and the shops'
+    token hashes); SQLite gives its -wal and -shm files the same mode."""
+    if not path.exists():
+        path.touch(mode=0o600)
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; for SQLite make the parent folder and switch on WAL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
         OneWriterAtATime(engine)
@@ -80,6 +91,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
+        changes.track(self._sessions)
         self._outbox_listeners: list[Callable[[frozenset[str]], None]] = []
 
     def on_outbox_commit(self, listener: Callable[[frozenset[str]], None]) -> None:
@@ -93,13 +106,18 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self._sessions() as session:
             try:
                 yield session
+                shops = changes.changed_shops(session)
+                if shops and self.is_postgres:
+                    changes.notify_in_transaction(session, shops)
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+            if shops and not self.is_postgres:
+                changes.LOCAL.committed(self.url, shops)
             if channels := session.info.get(OUTBOX_WRITTEN):
                 self._notify_outbox(frozenset(channels))
 

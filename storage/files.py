@@ -9,7 +9,8 @@ from pathlib import Path
 class AttachmentStore:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Owner only: shops' screenshots and invoices (mkstemp makes each file 0600 too).
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def save(self, data: bytes) -> tuple[str, str]:
         """Write `data` once and return (storage_key, sha256)."""
@@ -17,7 +18,7 @@ class AttachmentStore:
         key = f"{digest[:2]}/{digest}"
         target = self.directory / key
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Write then rename, so a crash never leaves a half-written file under the final name.
             fd, tmp = tempfile.mkstemp(dir=target.parent)
             with os.fdopen(fd, "wb") as handle:

@@ -37,6 +37,9 @@ class Shop(SQLModel, table=True):
     token_hash: str = Field(unique=True, max_length=64)
     active: bool = True
     created_at: datetime = _utc()
+    # The shop platform's own id for the shop (platform API upserts by it) and its plan.
+    external_id: str | None = Field(default=None, unique=True, max_length=100)
+    plan: str | None = Field(default=None, max_length=50)
 
 
 class Ticket(SQLModel, table=True):
@@ -56,6 +59,8 @@ class Ticket(SQLModel, table=True):
     priority: Priority = _enum(Priority, 20, default=Priority.NORMAL)
     department: str = Field(default="other", max_length=40)
     assignee: str | None = Field(default=None, max_length=200)
+    # The assignee's chat identity when known (`slack:U123`, `matrix:@anna:hs`), beside the name.
+    assignee_id: str | None = Field(default=None, max_length=255)
     triage: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     deflected: bool = False
     # True while the shop has an agent or bot message it has not opened yet: the orange row and "!".
@@ -78,6 +83,8 @@ class Message(SQLModel, table=True):
     author: Author = _enum(Author, 20)
     author_name: str = Field(default="", max_length=200)
     body: str = Field(sa_column=Column(Text, nullable=False))
+    # The sanitised formatting of an agent's message (bot/richtext.py); `body` is its plain text.
+    body_html: str | None = Field(default=None, sa_column=Column(Text))
     source: Source = _enum(Source, 20, default=Source.PANEL)
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc()
@@ -111,6 +118,10 @@ class ThreadLink(SQLModel, table=True):
     channel: str = Field(max_length=255)
     thread_id: str = Field(max_length=255)
     root_message_id: str = Field(max_length=255)
+    # What the root shows now (a digest of its view), so it is edited only when that changes,
+    # and Pomoc's own line on it (e.g. why it is on a fallback route), kept through every edit.
+    root_digest: str = Field(default="", max_length=64)
+    notice: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = _utc()
 
 
@@ -142,6 +153,8 @@ class OutboxItem(SQLModel, table=True):
     platform: Platform = _enum(Platform, 20)
     channel: str = Field(max_length=255)
     operation: Operation = _enum(Operation, 30)
+    # The ticket's department when queued: for operators reading the outbox and the logs.
+    department: str | None = Field(default=None, max_length=40)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     state: OutboxState = _enum(OutboxState, 20, default=OutboxState.PENDING)
     attempts: int = 0
@@ -152,6 +165,60 @@ class OutboxItem(SQLModel, table=True):
     result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc()
     delivered_at: datetime | None = _utc(default=None)
+
+
+class BlockedChannel(SQLModel, table=True):
+    """A channel (or, with `channel` "*", a whole platform) whose deliveries wait for an operator:
+    its items stay pending while a probe retries the oldest one on a capped backoff."""
+
+    __tablename__ = "blocked_channel"
+    __table_args__ = (UniqueConstraint("platform", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: Platform = _enum(Platform, 20)
+    channel: str = Field(max_length=255)
+    code: str = Field(max_length=100)  # the platform's error, e.g. not_in_channel
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    since: datetime = _utc()
+    next_probe_at: datetime = _utc()
+    probes: int = 0
+
+
+class ChannelLease(SQLModel, table=True):
+    """Which instance delivers to a channel now: one at a time, so a channel's pace (Slack's one
+    message a second) holds across instances; `until` outlives a lane by that interval."""
+
+    __tablename__ = "channel_lease"
+
+    platform: Platform = Field(sa_column=Column(EnumText(Platform, 20), primary_key=True))
+    channel: str = Field(primary_key=True, max_length=255)
+    holder: str = Field(max_length=100)
+    until: datetime = _utc()
+
+
+class InboundQueueItem(SQLModel, table=True):
+    """An inbound chat event taken in at once (Slack wants its answer within 3 s) and handled
+    after: file downloads and the desk's work never cost a redelivery or a lost reply."""
+
+    __tablename__ = "inbound_queue"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id"),
+        Index("ix_inbound_queue_pending", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: Platform = _enum(Platform, 20)
+    event_id: str = Field(max_length=255)
+    kind: str = Field(max_length=30)  # message / action / command / shortcut
+    channel: str = Field(max_length=255)  # events of one channel are handled in order
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: OutboxState = _enum(OutboxState, 20, default=OutboxState.PENDING)
+    attempts: int = 0
+    next_attempt_at: datetime = _utc()
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = _utc(default=None)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    received_at: datetime = _utc()
 
 
 class InboundEvent(SQLModel, table=True):
@@ -195,6 +262,66 @@ class SlaAlert(SQLModel, table=True):
     seq: int = 1  # 1 for the first breach alert, then each repeat
     deadline: datetime = _utc()
     created_at: datetime = _utc(index=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A web inbox session: the cookie holds a random token, the table its hash, so logging out
+    (or rotating the shop's token) ends it on the server."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    shop_id: int = Field(foreign_key="shop.id", index=True)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc(index=True)
+
+
+class LoginLink(SQLModel, table=True):
+    """A single-use web inbox login link, issued by Pomoc or signed by the platform (its nonce)."""
+
+    __tablename__ = "login_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    shop_id: int = Field(foreign_key="shop.id", index=True)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc(index=True)
+    used_at: datetime | None = _utc(default=None)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """A POST's `Idempotency-Key`: the request's hash and, once answered, the answer (24 h)."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    principal: str = Field(max_length=100)  # whose key: "shop:12"
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    state: str = Field(max_length=20)  # pending / applied / done
+    locked_until: datetime = _utc()
+    status_code: int | None = None
+    response: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc(index=True)
+
+
+class Upload(SQLModel, table=True):
+    """A file uploaded ahead of the ticket or message it will belong to (`uploads` tokens)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    shop_id: int = Field(foreign_key="shop.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=300)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc(index=True)
+    used_at: datetime | None = _utc(default=None)
 
 
 # APScheduler's job store, declared here (as APScheduler defines it) so migrations own the schema.

@@ -2,24 +2,21 @@
 
 import hashlib
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, update
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.lifecycle import Status
-from bot.vocabulary import Actor, Author, Operation, OutboxState, Platform
-from storage.db import note_outbox_write
+from bot.vocabulary import Actor, Author, Platform
 from storage.models import (
     Attachment,
     AuditEntry,
     InboundEvent,
     Message,
     MessageLink,
-    OutboxItem,
     Shop,
     SyncState,
     ThreadLink,
@@ -79,16 +76,28 @@ def shop_ticket(session: Session, shop_id: int, ticket_id: int) -> Ticket | None
 
 
 def shop_tickets(
-    session: Session, shop_id: int, *, limit: int = 50, offset: int = 0
+    session: Session,
+    shop_id: int,
+    *,
+    limit: int = 50,
+    after: tuple[datetime, int] | None = None,
+    status: Status | None = None,
+    updated_since: datetime | None = None,
 ) -> list[Ticket]:
-    query = (
-        select(Ticket)
-        .where(Ticket.shop_id == shop_id, Ticket.status != Status.PURGED)
-        .order_by(col(Ticket.last_activity_at).desc(), col(Ticket.id).desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(session.exec(query))
+    """The shop's tickets, latest activity first, strictly after the cursor `(activity, id)`."""
+    query = select(Ticket).where(Ticket.shop_id == shop_id, Ticket.status != Status.PURGED)
+    if after is not None:
+        activity, ticket_id = after
+        query = query.where(
+            (col(Ticket.last_activity_at) < activity)
+            | ((col(Ticket.last_activity_at) == activity) & (col(Ticket.id) < ticket_id))
+        )
+    if status is not None:
+        query = query.where(Ticket.status == status)
+    if updated_since is not None:
+        query = query.where(col(Ticket.updated_at) >= updated_since)
+    order = (col(Ticket.last_activity_at).desc(), col(Ticket.id).desc())
+    return list(session.exec(query.order_by(*order).limit(limit)))
 
 
 def unread_count(session: Session, shop_id: int) -> int:
@@ -114,6 +123,38 @@ def message_attachments(session: Session, message_ids: Collection[int]) -> list[
     return list(session.exec(query))
 
 
+def delete_message_files(session: Session, message_id: int) -> set[str]:
+    """Delete the message's attachment rows; returns their storage keys, for the caller to
+    delete after commit those no other attachment shares."""
+    rows = message_attachments(session, [message_id])
+    for row in rows:
+        session.delete(row)
+    return {row.storage_key for row in rows}
+
+
+def open_tickets_in_channel(
+    session: Session, platform: Platform, channel: str, *, limit: int
+) -> list[Ticket]:
+    """Tickets with a thread in the channel that support still holds, oldest first."""
+    query = (
+        select(Ticket)
+        .join(ThreadLink, col(ThreadLink.ticket_id) == col(Ticket.id))
+        .where(
+            ThreadLink.platform == platform,
+            ThreadLink.channel == channel,
+            col(Ticket.status).in_((Status.OPEN, Status.WAITING, Status.QUEUED)),
+        )
+        .order_by(col(Ticket.id))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def ticket_audit(session: Session, ticket_id: int) -> list[AuditEntry]:
+    query = select(AuditEntry).where(AuditEntry.ticket_id == ticket_id)
+    return list(session.exec(query.order_by(col(AuditEntry.id))))
+
+
 def thread_by_ref(
     session: Session, platform: Platform, channel: str, thread_id: str
 ) -> ThreadLink | None:
@@ -125,21 +166,17 @@ def thread_by_ref(
     return session.exec(query).one_or_none()
 
 
-def thread_opening(session: Session, platform: Platform, channel: str, now: datetime) -> bool:
-    """Whether a worker is opening a thread in the channel right now (leased, not yet done)."""
-    query = select(OutboxItem.id).where(
-        OutboxItem.operation == Operation.OPEN_THREAD,
-        OutboxItem.state == OutboxState.PENDING,
-        OutboxItem.platform == platform,
-        OutboxItem.channel == channel,
-        col(OutboxItem.claimed_until) > now,
-    )
-    return session.exec(query.limit(1)).first() is not None
-
-
 def thread_for_ticket(session: Session, ticket_id: int) -> ThreadLink | None:
     query = select(ThreadLink).where(ThreadLink.ticket_id == ticket_id).order_by(col(ThreadLink.id))
     return session.exec(query).first()
+
+
+def tickets_with_threads(session: Session, ticket_ids: Collection[int]) -> set[int]:
+    """Which of the tickets have a thread in the agents' chat."""
+    if not ticket_ids:
+        return set()
+    query = select(ThreadLink.ticket_id).where(col(ThreadLink.ticket_id).in_(ticket_ids))
+    return set(session.exec(query))
 
 
 def message_by_external(session: Session, platform: Platform, external_id: str) -> Message | None:
@@ -189,75 +226,6 @@ def set_sync_state(session: Session, key: str, value: str, now: datetime) -> Non
         row.updated_at = now
 
 
-def enqueue_once(session: Session, item: OutboxItem) -> bool:
-    """Add an outbox item unless one with its key exists (a digest per day, an alert per
-    breach); False when it was already there."""
-    added = insert_unless_duplicate(session, item)
-    if added:
-        note_outbox_write(session, item.channel)
-    return added
-
-
-def enqueue(session: Session, item: OutboxItem) -> None:
-    """Add an outbox item. Keys are derived from new row ids or random, so a clash is a bug
-    and fails the whole transaction rather than silently dropping a delivery."""
-    session.add(item)
-    note_outbox_write(session, item.channel)
-
-
-def claim_outbox(
-    session: Session,
-    *,
-    worker: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-    skip_channels: Collection[str] = (),
-) -> list[OutboxItem]:
-    """Lease up to `limit` due items, at most the oldest pending one per ticket, none in
-    `skip_channels`.
-
-    Only the head of each ticket's queue is eligible, so messages reach a thread in order even
-    with several workers; `SKIP LOCKED` keeps workers from blocking on each other's rows.
-    """
-    earlier = aliased(OutboxItem)
-    head_of_ticket = ~exists().where(
-        and_(
-            col(earlier.ticket_id) == col(OutboxItem.ticket_id),
-            col(earlier.state) == OutboxState.PENDING,
-            col(earlier.id) < col(OutboxItem.id),
-        )
-    )
-    claimed_until = col(OutboxItem.claimed_until)
-    due = (
-        select(OutboxItem.id)
-        .where(
-            OutboxItem.state == OutboxState.PENDING,
-            col(OutboxItem.next_attempt_at) <= now,
-            claimed_until.is_(None) | (claimed_until < now),
-            col(OutboxItem.ticket_id).is_(None) | head_of_ticket,
-        )
-        .order_by(col(OutboxItem.id))
-        .limit(limit)
-    )
-    if skip_channels:
-        due = due.where(col(OutboxItem.channel).not_in(skip_channels))
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list(session.exec(due))
-    if not ids:
-        return []
-    session.exec(
-        update(OutboxItem)
-        .where(col(OutboxItem.id).in_(ids))
-        .values(claimed_by=worker, claimed_until=now + lease, attempts=col(OutboxItem.attempts) + 1)
-    )
-    rows = session.exec(
-        select(OutboxItem).where(col(OutboxItem.id).in_(ids)).order_by(col(OutboxItem.id))
-    )
-    return list(rows)
-
-
 def due_tickets(session: Session, *, now: datetime, limit: int) -> list[Ticket]:
     query = (
         select(Ticket)
@@ -268,32 +236,12 @@ def due_tickets(session: Session, *, now: datetime, limit: int) -> list[Ticket]:
     return list(session.exec(query))
 
 
-def release_leases(session: Session, *, worker: str) -> int:
-    """Free the pending items leased by `worker`; returns how many."""
-    result = session.exec(
-        update(OutboxItem)
-        .where(col(OutboxItem.claimed_by) == worker, col(OutboxItem.state) == OutboxState.PENDING)
-        .values(claimed_by=None, claimed_until=None)
-    )
-    return int(result.rowcount)
-
-
-def has_later_pending(session: Session, item: OutboxItem) -> bool:
-    query = select(OutboxItem.id).where(
-        OutboxItem.ticket_id == item.ticket_id,
-        OutboxItem.operation == item.operation,
-        OutboxItem.state == OutboxState.PENDING,
-        col(OutboxItem.id) > item.id,
-    )
-    return session.exec(query.limit(1)).first() is not None
-
-
 def tickets_created_since(session: Session, shop_id: int, since: datetime, *, cap: int) -> int:
     """How many tickets the shop opened since `since`, counting no further than `cap`: the
     rate check asks "at the limit yet?", and a busy shop must not make it slower."""
     recent = (
         select(Ticket.id)
-        .where(Ticket.shop_id == shop_id, col(Ticket.created_at) >= since)
+        .where(Ticket.shop_id == shop_id, col(Ticket.created_at) > since)
         .limit(cap)
         .subquery()
     )

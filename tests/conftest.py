@@ -51,6 +51,8 @@ def make_config(database_url: str, tmp_path: Path, **sections: dict) -> Config:
             "other": {"platform": "matrix", "channel": "!support:test"},
         },
         "triage": {"deflection_window_minutes": 10},
+        # The in-process clients' base URLs (http://panel, http://pomoc): a Host is checked.
+        "server": {"trusted_hosts": ["panel", "pomoc"]},
     }
     for name, values in sections.items():
         data[name] = {**data.get(name, {}), **values}

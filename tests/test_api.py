@@ -1,6 +1,7 @@
 """The panel API over HTTP: create, list, read, follow up, unread, validation, isolation."""
 
 import io
+import re
 
 import pytest
 from sqlalchemy import update
@@ -213,13 +214,20 @@ async def test_feedback_not_helped_escalates(client, shop_token, chat, runtime):
     assert view.suggestions[0].article_id == "p24-crc"
 
 
-async def test_rate_limit_on_new_tickets(client, shop_token, services):
+async def test_rate_limit_on_new_tickets_says_the_real_wait(client, shop_token, services, clock):
     limit = services.config.panel.max_new_tickets_per_hour
-    for _ in range(limit):
+    assert (await create(client, shop_token, title="Pytanie")).status_code == 201
+    clock.advance(minutes=10)
+    for _ in range(limit - 1):
         assert (await create(client, shop_token, title="Pytanie")).status_code == 201
     refused = await create(client, shop_token, title="Pytanie")
     assert refused.status_code == 429
-    assert refused.headers["retry-after"] == "60"
+    # The first ticket leaves the hour in 50 minutes: that is when one more is allowed.
+    assert refused.headers["retry-after"] == "3000"
+    clock.advance(seconds=2999)
+    assert (await create(client, shop_token, title="Pytanie")).headers["retry-after"] == "1"
+    clock.advance(seconds=1)
+    assert (await create(client, shop_token, title="Pytanie")).status_code == 201
 
 
 async def test_openapi_and_health(client):
@@ -227,3 +235,39 @@ async def test_openapi_and_health(client):
     assert "/api/v1/tickets" in spec["paths"]
     assert "/api/v1/unread" in spec["paths"]
     assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_openapi_tells_the_truth_about_auth_statuses_and_limits(client, shop_token):
+    from bot.validation import BODY_MAX_CHARS, TITLE_MAX_CHARS, TITLE_MAX_WORDS
+
+    spec = (await client.get("/openapi.json")).json()
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["bearer"]["description"],
+    }
+    create = spec["paths"]["/api/v1/tickets"]["post"]
+    assert create["security"] == [{"bearer": []}]
+    assert {"400", "401", "404", "409", "413", "415", "422", "429"} <= set(create["responses"])
+    assert "Retry-After" in create["responses"]["429"]["headers"]
+    body = create["requestBody"]["content"]
+    assert set(body) == {
+        "application/json",
+        "multipart/form-data",
+        "application/x-www-form-urlencoded",
+    }
+    title = body["application/json"]["schema"]["properties"]["title"]
+    assert title["maxLength"] == TITLE_MAX_CHARS
+    assert title["pattern"].endswith(f"{{0,{TITLE_MAX_WORDS - 1}}}\\s*$")
+    assert body["application/json"]["schema"]["properties"]["body"]["maxLength"] == BODY_MAX_CHARS
+    assert "304" in spec["paths"]["/api/v1/unread"]["get"]["responses"]
+    # The published pattern draws the line where the server does: six words yes, seven no.
+    words = ["słowo"] * TITLE_MAX_WORDS
+    assert re.fullmatch(title["pattern"], " ".join(words))
+    assert not re.fullmatch(title["pattern"], " ".join([*words, "więcej"]))
+    refused = await client.post(
+        "/api/v1/tickets",
+        headers=auth(shop_token),
+        json={"title": " ".join([*words, "x"]), "body": "b"},
+    )
+    assert refused.status_code == 422

@@ -8,7 +8,9 @@ from sqlmodel import select
 
 from bot.commands import Claim
 from bot.config import Secrets
+from bot.errors import NotFound
 from bot.events import (
+    Agent,
     AgentCommand,
     InboundFile,
     ThreadMessage,
@@ -19,8 +21,9 @@ from bot.events import (
 from bot.lifecycle import Status
 from pomoc.cli import create_shop
 from pomoc.runtime import build_core
+from storage import delivery
 from storage import repositories as repo
-from storage.models import AuditEntry, OutboxItem, Shop, ThreadLink, Ticket
+from storage.models import Attachment, AuditEntry, Message, OutboxItem, Shop, ThreadLink, Ticket
 from tests.conftest import make_config
 from tests.fakes.triage import KeywordTriager
 from tests.helpers import ANNA, PNG_1X1, agent_reply
@@ -208,7 +211,7 @@ async def test_a_reply_racing_its_new_thread_waits_for_it_instead_of_being_lost(
     ticket = open_escalated(services)
     now = services.ctx.clock.now()
     with services.db.transaction() as session:
-        [opening] = repo.claim_outbox(
+        [opening] = delivery.claim_outbox(
             session, worker="w", now=now, lease=timedelta(minutes=2), limit=10
         )
     assert opening.operation == "open_thread"
@@ -255,3 +258,183 @@ def test_a_claim_is_undone_with_the_transaction_that_failed(services):
     with services.db.transaction() as session:
         assert repo.claim_inbound(session, "matrix", "$once", now)  # redelivery is handled
         assert not repo.claim_inbound(session, "matrix", "$once", now)  # a replay is not
+
+
+# -- bridge fidelity (issue 14) -------------------------------------------------------------------
+
+
+def _edit(message_id: str, text: str, event_id: str, **extra) -> ThreadMessageEdited:
+    return ThreadMessageEdited(
+        event_id=event_id, platform="matrix", message_id=message_id, agent=ANNA, text=text, **extra
+    )
+
+
+async def test_an_edit_into_a_note_withdraws_a_reply_and_tells_the_agent(services):
+    ticket = open_escalated(services)
+    await agent_reply(
+        services,
+        ticket.id,
+        "Zrzut w załączniku",
+        message_id="$r1",
+        files=(InboundFile("ekran.png", "image/png", PNG_1X1),),
+    )
+    reply = await services.desk.handle(_edit("$r1", "!note to ich błąd, nie nasz", "$e1"))
+    assert reply.ok and "Wycofano" in reply.text
+    assert reply.thread == ThreadRef("matrix", "!support:test", f"$root{ticket.id}")
+    assert [a for a, _ in shop_visible(services, ticket.id)] == ["shop", "bot"]
+    with services.db.transaction() as session:
+        note = repo.ticket_messages(session, ticket.id, include_notes=True)[-1]
+        files = repo.message_attachments(session, [note.id])
+        assert (note.author, note.body) == ("note", "to ich błąd, nie nasz")
+        actions = [e.action for e in session.exec(select(AuditEntry)).all()]
+    assert "withdraw" in actions
+    # Its file stays for the agents, but the shop cannot fetch it any more.
+    [item] = files
+    shop = services.inbox
+    with pytest.raises(NotFound):
+        shop.attachment(1, ticket.id, item.id)
+
+
+async def test_an_edit_keeps_a_note_a_note_unless_it_gains_the_reply_prefix(services):
+    ticket = open_escalated(services)
+    await agent_reply(services, ticket.id, "!note sprawdzić logi", message_id="$n1")
+    assert await services.desk.handle(_edit("$n1", "!note sprawdzić logi i bazę", "$e1")) is None
+    assert all("logi" not in body for _, body in shop_visible(services, ticket.id))
+    published = await services.desk.handle(
+        _edit(
+            "$n1",
+            "!reply Sprawdziliśmy logi",
+            "$e2",
+            html="<p>!reply <b>Sprawdziliśmy</b> logi</p>",
+        )
+    )
+    assert "wysłana do sklepu" in published.text
+    with services.db.transaction() as session:
+        message = repo.ticket_messages(session, ticket.id, include_notes=False)[-1]
+        row = session.get(Ticket, ticket.id)
+    assert (message.author, message.body, message.edited_at) == (
+        "agent",
+        "Sprawdziliśmy logi",
+        None,
+    )
+    assert message.body_html == "<p><strong>Sprawdziliśmy</strong> logi</p>"
+    assert (row.status, row.unread) == (Status.WAITING, True)
+
+
+async def test_deleting_a_message_deletes_its_files_unless_another_shares_the_bytes(services):
+    ticket = open_escalated(services)
+    png = (InboundFile("a.png", "image/png", PNG_1X1),)
+    await agent_reply(services, ticket.id, "pierwszy", message_id="$d1", files=png)
+    await agent_reply(services, ticket.id, "drugi", message_id="$d2", files=png)
+    with services.db.transaction() as session:
+        [key] = {a.storage_key for a in session.exec(select(Attachment)).all()}
+    path = services.ctx.files.path(key)
+    await services.desk.handle(
+        ThreadMessageDeleted(event_id="$x1", platform="matrix", message_id="$d1", agent=ANNA)
+    )
+    assert path.exists()  # the second message still has the same bytes
+    await services.desk.handle(
+        ThreadMessageDeleted(event_id="$x2", platform="matrix", message_id="$d2", agent=ANNA)
+    )
+    assert not path.exists()
+    with services.db.transaction() as session:
+        assert session.exec(select(Attachment)).all() == []
+
+
+async def test_chatter_to_a_colleague_stays_internal_and_is_marked(services):
+    ticket = open_escalated(services)
+    reply = await agent_reply(services, ticket.id, "@Tomek możesz zerknąć?", to_colleague=True)
+    assert reply is not None and "Zostaje wewnętrzne" in reply.text and "!reply" in reply.text
+    assert all("zerknąć" not in body for _, body in shop_visible(services, ticket.id))
+    await agent_reply(
+        services, ticket.id, "!reply @Tomek już wie, odezwiemy się", to_colleague=True
+    )
+    assert shop_visible(services, ticket.id)[-1] == ("agent", "@Tomek już wie, odezwiemy się")
+
+
+async def test_files_that_cannot_go_to_the_shop_are_named_even_without_text(services):
+    ticket = open_escalated(services)
+    reply = await agent_reply(
+        services,
+        ticket.id,
+        "",
+        files=(InboundFile("logi.txt", "text/plain", b"ERROR 502"),),
+        unavailable=("wideo.mp4",),
+    )
+    assert not reply.ok
+    assert "logi.txt (niedozwolony typ)" in reply.text and "wideo.mp4" in reply.text
+    assert all(a != "agent" for a, _ in shop_visible(services, ticket.id))
+
+
+async def test_assign_takes_the_mentioned_agent_and_claim_lists_without_a_ticket(services):
+    ticket = open_escalated(services)
+    tomek = Agent(platform="matrix", user_id="@tomek:test", display_name="Tomek")
+    reply = await agent_reply(services, ticket.id, "!assign @tomek:test", mentions=(tomek,))
+    assert "przypisane do: Tomek" in reply.text
+    with services.db.transaction() as session:
+        row = session.get(Ticket, ticket.id)
+    assert (row.assignee, row.assignee_id) == ("Tomek", "matrix:@tomek:test")
+    listing = await services.desk.handle(
+        AgentCommand(
+            event_id="$l1", platform="matrix", agent=ANNA, command=Claim(), channel="!support:test"
+        )
+    )
+    assert [c.ticket_id for c in listing.choices] == [ticket.id]
+    assert listing.choices[0].label == f"#{ticket.id} Szablon sklepu"
+
+
+async def test_resolve_reopen_and_article_are_posted_as_activity_lines(services, chat):
+    ticket = open_escalated(services)
+    await agent_reply(services, ticket.id, "!resolve")
+    await agent_reply(services, ticket.id, "!reopen")
+    await agent_reply(services, ticket.id, "!article p24-crc")
+    with services.db.transaction() as session:
+        posts = session.exec(select(OutboxItem).where(OutboxItem.operation == "post")).all()
+        told = [session.get(Message, item.payload["message_id"]) for item in posts]
+    assert [(m.extra["kind"], m.extra["by"]) for m in told] == [
+        ("resolved", "Anna z supportu"),
+        ("reopened", "Anna z supportu"),
+        ("article", "Anna z supportu"),
+    ]
+
+
+async def test_agents_read_english_when_the_team_chooses_it(database_url, tmp_path, clock):
+    config = make_config(database_url, tmp_path, chat={"language": "en"})
+    services = build_core(
+        config, secrets=Secrets.from_env({}), clock=clock, triager=KeywordTriager(), migrate=False
+    )
+    ticket = open_escalated(services)
+    assert (await agent_reply(services, ticket.id, "!claim")).text == (
+        f"Ticket #{ticket.id} assigned to Anna z supportu."
+    )
+    assert (await agent_reply(services, ticket.id, "!help")).text.startswith("Commands:")
+    services.db.dispose()
+
+
+def _posted_kinds(services, ticket_id: int) -> list[str]:
+    with services.db.transaction() as session:
+        items = session.exec(
+            select(OutboxItem).where(
+                OutboxItem.operation == "post", OutboxItem.ticket_id == ticket_id
+            )
+        ).all()
+        return [
+            session.get(Message, item.payload["message_id"]).extra.get("kind") for item in items
+        ]
+
+
+async def test_the_queue_notice_and_auto_resolution_reach_the_thread_too(services, clock):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.housekeeping import Housekeeper
+
+    clock.set(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))  # Saturday: queued till Monday
+    ticket = open_escalated(services, title="Zmiana szablonu")
+    assert _posted_kinds(services, ticket.id) == []  # no thread yet
+    clock.set(datetime(2026, 11, 30, 8, 30, tzinfo=UTC))
+    services.tickets.advance_due()
+    assert "queued" in _posted_kinds(services, ticket.id)  # agents see what the shop was told
+    await agent_reply(services, ticket.id, "Dzień dobry, już patrzymy")
+    clock.advance(days=8)
+    Housekeeper(services.ctx).auto_resolve(clock.now() - timedelta(days=7))
+    assert _posted_kinds(services, ticket.id)[-1] == "auto_resolved"

@@ -6,8 +6,9 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.dispatch import OutboxDispatcher
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, Failure
 from pomoc.cli import create_shop
+from storage import blocks
 from storage.models import MessageLink, OutboxItem, Shop, ThreadLink
 from tests.helpers import agent_reply
 
@@ -99,7 +100,7 @@ async def test_permanent_failure_is_dead_and_does_not_block_the_ticket(
     await drain(runtime.dispatcher, clock)
     services.tickets.add_shop_message(shop=owner, ticket_id=ticket.id, body="pierwszy")
     services.tickets.add_shop_message(shop=owner, ticket_id=ticket.id, body="drugi")
-    chat.fail_next = [DeliveryError("message too long", permanent=True)]
+    chat.fail_next = [DeliveryError("message too long", failure=Failure.PERMANENT)]
     await drain(runtime.dispatcher, clock)
     states = {item.payload.get("message_id"): item.state for item in outbox(services)}
     assert sorted(states.values()) == ["dead", "done", "done"]
@@ -112,7 +113,7 @@ async def test_an_expired_lease_is_redelivered_as_a_retry_with_the_same_key(serv
     crashed = OutboxDispatcher(
         services.ctx, {"matrix": chat}, worker_id="dead", lease=timedelta(seconds=30)
     )
-    claimed = crashed._claim()  # the worker took the item, then its process died
+    claimed, _ = crashed._claim()  # the worker took the item, then its process died
     assert [item.idempotency_key for item in claimed] == ["open:1"]
     survivor = OutboxDispatcher(services.ctx, {"matrix": chat}, worker_id="alive")
     assert await survivor.deliver_once() == 0  # the lease still holds
@@ -133,13 +134,26 @@ async def test_root_updates_are_collapsed_to_the_latest_state(services, runtime,
     assert (chat.roots[0].assignee, chat.roots[0].priority) == ("Tomek", "critical")
 
 
-async def test_no_adapter_for_a_platform_marks_items_dead(services, clock):
+async def test_no_adapter_for_a_platform_holds_its_items_until_one_is_configured(
+    services, chat, clock
+):
     owner = shop(services)
     open_ticket(services, owner)
     lonely = OutboxDispatcher(services.ctx, {}, worker_id="w")
     await lonely.deliver_once()
     (item,) = outbox(services)
-    assert item.state == "dead" and "no adapter" in item.last_error
+    assert item.state == "pending" and "no adapter" in item.last_error
+    with services.db.transaction() as session:
+        assert [(b.platform, b.channel) for b in blocks.blocked_channels(session)] == [
+            ("matrix", "*")
+        ]
+    # The operator enables Matrix: the probe delivers the waiting ticket, once.
+    clock.advance(seconds=10)
+    fixed = OutboxDispatcher(services.ctx, {"matrix": chat}, worker_id="w")
+    assert await fixed.deliver_once() == 1
+    assert [view.id for view in chat.threads.values()] == [item.ticket_id]
+    with services.db.transaction() as session:
+        assert blocks.blocked_channels(session) == []
 
 
 async def test_an_outbox_commit_wakes_the_run_loop_which_stops_on_request(services, chat):
@@ -193,3 +207,19 @@ async def test_a_slow_channel_holds_back_no_other_channel(services, chat):
     pending = [item for item in outbox(services) if item.state == "pending"]
     assert pending and all(item.claimed_by is None for item in pending)
     assert {item.channel for item in pending} == {"!payments:test"}
+
+
+async def test_the_root_is_edited_only_when_what_it_shows_changes(services, runtime, chat, clock):
+    owner = shop(services)
+    ticket = open_ticket(services, owner)
+    await drain(runtime.dispatcher, clock)
+    for text in ("Sprawdzam", "Jeszcze chwila", "Juz prawie"):  # each reply queues a root update
+        await agent_reply(services, ticket.id, text)
+        await drain(runtime.dispatcher, clock)
+    # Only the first reply changed the root (open -> waiting); the others left it as it was.
+    assert [view.status for view in chat.roots] == ["waiting"]
+    services.tickets.add_shop_message(shop=owner, ticket_id=ticket.id, body="Dziekuje")
+    await drain(runtime.dispatcher, clock)
+    assert [view.status for view in chat.roots] == ["waiting", "open"]
+    updates = [i for i in outbox(services) if i.operation == "update_root"]
+    assert sum(bool(i.result.get("unchanged")) for i in updates) == 2

@@ -9,9 +9,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from pomoc.cli import create_shop
 from tests.helpers import auth
+
+pytestmark = pytest.mark.slow  # real processes or load: `make test`, not `make check`
 
 
 def free_port() -> int:

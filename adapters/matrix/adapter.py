@@ -43,7 +43,7 @@ class MatrixAdapter(MatrixOutbound):
         self.client: AsyncClient | None = None
         self.user_id = self.matrix.user_id
         self.synced = asyncio.Event()  # set after the first sync of this start
-        super().__init__(self._connected)
+        super().__init__(self._connected, language=config.chat.language)
         self._sync: MatrixSync | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------

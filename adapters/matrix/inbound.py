@@ -22,9 +22,10 @@ from nio import (
     UploadFilterResponse,
 )
 
-from adapters.matrix import translate
+from adapters.matrix import received, translate
 from adapters.matrix.outbound import NETWORK_ERRORS
-from adapters.matrix.translate import RawEvent
+from adapters.matrix.received import RawEvent
+from bot import texts
 from bot.config import Config
 from bot.errors import DeliveryError
 from bot.events import Agent, InboundEvent, InboundFile, ThreadMessage
@@ -37,6 +38,7 @@ FOLLOWER_POLL_SECONDS = 0.5
 MAX_PAUSE = 5.0
 BACKFILL_MAX = 5000
 DOWNLOAD_SECONDS = 60
+MAX_DOWNLOAD = 50 * 1024 * 1024  # larger files are reported to the agent, not fetched
 CORE_ATTEMPTS = 3
 # Posts a notice: (room_id, content, transaction key) -> event id.
 Send = Callable[..., Awaitable[str]]
@@ -326,35 +328,47 @@ class MatrixSync:
         sender = raw.get("sender")
         if not isinstance(sender, str) or not self.allowed(sender):
             return None
-        if translate.is_encrypted(raw):
+        if received.is_encrypted(raw):
             if room_id not in self._warned_encrypted:
                 self._warned_encrypted.add(room_id)
                 log.error("room %s is encrypted: Pomoc cannot read it", room_id)
             agent = await self._agent(room_id, sender)
-            return translate.unreadable(room_id, raw, agent)
-        if not translate.is_relevant(raw, command_prefix=prefix):
+            return received.unreadable(room_id, raw, agent)
+        if not received.is_relevant(raw, command_prefix=prefix):
             return None
         agent = await self._agent(room_id, sender)
-        files = await self._download(raw) if translate.thread_root(raw) else ()
-        return translate.to_event(room_id, raw, agent, files, command_prefix=prefix)
+        files, unavailable = await self._download(raw) if received.thread_root(raw) else ((), ())
+        mentions = [await self._agent(room_id, user) for user in received.mentioned_ids(raw)]
+        resolved = received.Resolved(files, unavailable, tuple(mentions))
+        bot_id = self.client.user_id
+        return received.to_event(
+            room_id, raw, agent, resolved, command_prefix=prefix, bot_id=bot_id
+        )
 
     async def _agent(self, room_id: str, user_id: str) -> Agent:
+        """The person's own display name: nio's `user_name` adds the Matrix id to tell equal
+        names apart, and no Matrix id ever reaches a shop ("Konsultant" when none is known)."""
         room = self.client.rooms.get(room_id)
-        name = room.user_name(user_id) if room is not None else None
+        member = room.users.get(user_id) if room is not None else None
+        name = member.display_name if member is not None else None
         if not name:
             with contextlib.suppress(*NETWORK_ERRORS):
                 profile = await self.client.get_displayname(user_id)
                 if isinstance(profile, ProfileGetDisplayNameResponse):
                     name = profile.displayname
         return Agent(
-            platform=Platform.MATRIX, user_id=UserId(user_id), display_name=name or user_id
+            platform=Platform.MATRIX, user_id=UserId(user_id), display_name=name or texts.AGENT
         )
 
-    async def _download(self, raw: RawEvent) -> tuple[InboundFile, ...]:
-        media = translate.media_of(raw)
+    async def _download(self, raw: RawEvent) -> tuple[tuple[InboundFile, ...], tuple[str, ...]]:
+        """The file of a file message, or its name among those that could not be fetched."""
+        media = received.media_of(raw)
         if media is None:
-            return ()
-        url, filename, mimetype = media
+            return (), ()
+        url, filename, mimetype, size = media
+        if size > MAX_DOWNLOAD:
+            log.warning("%s not downloaded: %d bytes", url, size)
+            return (), (filename,)
         try:
             async with asyncio.timeout(DOWNLOAD_SECONDS):  # nio sets no timeout on downloads
                 response = await self.client.download(mxc=url)
@@ -362,8 +376,8 @@ class MatrixSync:
             response = error
         if not isinstance(response, MemoryDownloadResponse):
             log.warning("download of %s failed: %r", url, response)
-            return ()
-        return (InboundFile(filename=filename, content_type=mimetype, data=response.body),)
+            return (), (filename,)
+        return (InboundFile(filename=filename, content_type=mimetype, data=response.body),), ()
 
     async def _handle(self, raw: RawEvent, *, room_id: str) -> None:
         event = await self._translate(raw, room_id=room_id)
@@ -382,7 +396,8 @@ class MatrixSync:
             return
         # Shown to agents only: a room message of ours is never relayed to the shop.
         root = event.thread.thread_id if isinstance(event, ThreadMessage) else None
-        content = translate.command_reply_content(reply, root)
+        root = reply.thread.thread_id if reply.thread is not None else root
+        content = translate.command_reply_content(reply, root, self.config.chat.command_prefix)
         try:
             await self.send(room_id, content, key=f"reply:{event.event_id}")
         except DeliveryError as error:

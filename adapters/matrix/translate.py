@@ -2,34 +2,30 @@
 
 # Everything a shop wrote is untrusted: it is HTML-escaped in `formatted_body`, `@room` is
 # neutralised in both bodies, and it never reaches `m.mentions` (which we always set, so clients
-# apply intentional mentions instead of scanning the body for names).
+# apply intentional mentions instead of scanning the body for names). What agents write arrives
+# as Element sends it: threads, replies outside the thread, quote fallbacks, edits, emotes,
+# pills and HTML, and leaves as `bot.richtext` keeps it.
 
 import html
+from dataclasses import dataclass
 from typing import Any
 
-from bot import commands
-from bot.events import (
-    Agent,
-    AgentCommand,
-    ChannelUnreadable,
-    CommandReply,
-    InboundEvent,
-    InboundFile,
-    ThreadMessage,
-    ThreadMessageDeleted,
-    ThreadMessageEdited,
-    ThreadRef,
-)
+from bot import catalogue as cat
+from bot import richtext, texts
+from bot.catalogue import text
+from bot.events import CommandReply
+from bot.lifecycle import Status
 from bot.views import AttachmentView, MessageView, TicketView
-from bot.vocabulary import Author, ChannelId, EventId, ExternalId, Platform, ThreadId
+from bot.vocabulary import Author, Platform
 
 PLATFORM = Platform.MATRIX
 Content = dict[str, Any]
-RawEvent = dict[str, Any]
 WORD_JOINER = "\u2060"
-TEXT_TYPES = frozenset({"m.text", "m.emote"})
-FILE_TYPES = frozenset({"m.image", "m.file", "m.video", "m.audio"})
 MATRIX_TO = "https://matrix.to/#/"
+HTML_FORMAT = "org.matrix.custom.html"
+# Characters of text per event: with its escaped HTML twin it stays far below Matrix's 64 KiB.
+TEXT_LIMIT = 6000
+FULL_TEXT_NAME = "opis.txt"
 
 
 def plain(text: str) -> str:
@@ -60,17 +56,34 @@ def _message(msgtype: str, lines: list[tuple[str, str]], mentions: tuple[str, ..
     return {
         "msgtype": msgtype,
         "body": "\n".join(text for text, _ in lines),
-        "format": "org.matrix.custom.html",
+        "format": HTML_FORMAT,
         "formatted_body": "<br>".join(markup for _, markup in lines),
         "m.mentions": {"user_ids": list(mentions)} if mentions else {},
     }
 
 
+def split(body: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """`body` in pieces of at most `limit` characters, cut at a line break or a space."""
+    pieces: list[str] = []
+    rest = body
+    while len(rest) > limit:
+        cut = max(rest.rfind("\n", limit // 2, limit), rest.rfind(" ", limit // 2, limit))
+        cut = cut if cut > 0 else limit
+        pieces.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n ") if cut < limit else rest[cut:]
+    return [*pieces, rest] if rest or not pieces else pieces
+
+
 # -- outbound ---------------------------------------------------------------------------------
 
 
-def root_content(ticket: TicketView) -> Content:
-    """The thread root: what the ticket is and where it stands (edited in place later)."""
+def description_fits(ticket: TicketView) -> bool:
+    """Whether the root shows the whole description (else it follows as a file)."""
+    return len(ticket.body) <= TEXT_LIMIT
+
+
+def root_content(ticket: TicketView, language: str = "pl") -> Content:
+    """The thread root: what the ticket is, what the shop wrote, where it stands."""
     lines: list[tuple[str, str]] = []
     mentions: tuple[str, ...] = ()
     critical = "🚨 " if ticket.is_critical else ""
@@ -81,12 +94,19 @@ def root_content(ticket: TicketView) -> Content:
         pill = link(MATRIX_TO + ticket.mention, ticket.mention)
         title_plain, title_html = f"{ticket.mention} {title_plain}", f"{pill} {title_html}"
     lines.append((title_plain, title_html))
+    if ticket.notice:  # Pomoc's own line for agents, e.g. why the ticket is on a fallback route
+        lines.append((f"⚠️ {plain(ticket.notice)}", f"⚠️ <i>{escape(ticket.notice)}</i>"))
+    body = ticket.body if description_fits(ticket) else split(ticket.body)[0] + "…"
+    lines.append((plain(body), f"<blockquote>{escape(body)}</blockquote>"))
+    if not description_fits(ticket):
+        note = text(cat.FULL_TEXT, language, name=FULL_TEXT_NAME)
+        lines.append((note, f"<i>{html.escape(note)}</i>"))
     facts = [
-        ("Shop", ticket.shop_name),
-        ("Priority", ticket.priority),
-        ("Department", ticket.department),
-        ("Status", ticket.status),
-        ("Assignee", ticket.assignee or "—"),
+        (text(cat.SHOP, language), ticket.shop_name),
+        (text(cat.PRIORITY, language), cat.priority_label(ticket.priority, language)),
+        (text(cat.DEPARTMENT, language), ticket.department),
+        (text(cat.STATUS, language), cat.status_label(ticket.status, language)),
+        (text(cat.ASSIGNEE, language), ticket.assignee or "—"),
     ]
     lines.append(
         (
@@ -94,25 +114,36 @@ def root_content(ticket: TicketView) -> Content:
             " · ".join(f"{k}: <b>{escape(v)}</b>" for k, v in facts),
         )
     )
+    if ticket.order_url:
+        label = text(cat.ORDER, language)
+        lines.append((f"{label}: {plain(ticket.order_url)}", f"{label}: " + link(ticket.order_url)))
+    if ticket.attachments:
+        label, names = (
+            text(cat.ATTACHMENTS, language),
+            ", ".join(a.filename for a in ticket.attachments),
+        )
+        lines.append((f"📎 {label}: {plain(names)}", f"📎 {label}: {escape(names)}"))
     if ticket.suggestions:
+        label = text(cat.SUGGESTED, language)
         lines.append(
             (
-                "Suggested: " + ", ".join(f"{s.title} ({s.url})" for s in ticket.suggestions),
-                "Suggested: " + ", ".join(link(s.url, s.title) for s in ticket.suggestions),
+                f"{label}: " + ", ".join(f"{s.title} ({s.url})" for s in ticket.suggestions),
+                f"{label}: " + ", ".join(link(s.url, s.title) for s in ticket.suggestions),
             )
         )
-    if ticket.order_url:
-        lines.append((f"Order: {plain(ticket.order_url)}", "Order: " + link(ticket.order_url)))
-    lines.append((f"Panel: {ticket.panel_url}", "Panel: " + link(ticket.panel_url)))
     if ticket.signals:
-        signals = ", ".join(ticket.signals)
-        lines.append((f"Signals: {plain(signals)}", f"Signals: {escape(signals)}"))
+        label, signals = text(cat.SIGNALS, language), ", ".join(ticket.signals)
+        lines.append((f"{label}: {plain(signals)}", f"{label}: {escape(signals)}"))
+    page = text(cat.OPEN_PAGE, language)
+    lines.append((f"{page}: {ticket.page_url}", link(ticket.page_url, page)))
+    hint = cat.MATRIX_REOPEN if ticket.status == Status.RESOLVED else cat.MATRIX_COMMANDS
+    lines.append((text(hint, language), f"<i>{html.escape(text(hint, language))}</i>"))
     return _message("m.text", lines, mentions)
 
 
-def root_edit_content(root_id: str, ticket: TicketView) -> Content:
+def root_edit_content(root_id: str, ticket: TicketView, language: str = "pl") -> Content:
     """An `m.replace` of the root; nobody is paged again by an edit."""
-    return replace_content(root_id, root_content(ticket))
+    return replace_content(root_id, root_content(ticket, language))
 
 
 def replace_content(target_id: str, new: Content) -> Content:
@@ -127,211 +158,101 @@ def replace_content(target_id: str, new: Content) -> Content:
     }
 
 
-def message_content(message: MessageView, root_id: str | None = None) -> Content:
-    """A message of the ticket's conversation, in the thread under `root_id` when given."""
-    body = message.body
+def _speaker(message: MessageView, language: str) -> tuple[str, str, str]:
+    """(msgtype, plain label, html label) of who speaks."""
     if message.author == Author.SHOP:
         who = f"🛒 {message.author_name}"
-        content = _message(
-            "m.text", [(f"{plain(who)}: {plain(body)}", f"<b>{escape(who)}</b>: {escape(body)}")]
-        )
-    elif message.author == Author.BOT:
-        content = _message("m.notice", [(plain(body), escape(body))])
-    elif message.author == Author.NOTE:
-        who = f"📝 {message.author_name}"
-        content = _message(
-            "m.notice", [(f"{plain(who)}: {plain(body)}", f"<i>{escape(who)}</i>: {escape(body)}")]
-        )
-    else:  # an agent's message written elsewhere (another platform, the web inbox)
-        who = message.author_name
-        content = _message(
-            "m.text", [(f"{plain(who)}: {plain(body)}", f"<b>{escape(who)}</b>: {escape(body)}")]
-        )
-    if root_id is not None:
-        content["m.relates_to"] = thread_relation(root_id)
-    return content
+        return "m.text", plain(who), f"<b>{escape(who)}</b>"
+    if message.author == Author.BOT:
+        who = cat.activity(message.kind, message.by, language)
+        return "m.notice", plain(who), f"<b>{escape(who)}</b>"
+    if message.author == Author.NOTE:
+        who = f"{text(cat.NOTE_LABEL, language)} · {message.author_name}"
+        return "m.notice", plain(who), f"<i>{escape(who)}</i>"
+    who = message.author_name or texts.AGENT  # an agent's message written elsewhere
+    return "m.text", plain(who), f"<b>{escape(who)}</b>"
 
 
-def notice_content(text: str, root_id: str | None = None) -> Content:
+def message_contents(
+    message: MessageView, root_id: str | None = None, language: str = "pl"
+) -> list[Content]:
+    """A message of the ticket's conversation, in as many events as its length needs."""
+    msgtype, who, who_html = _speaker(message, language)
+    pieces = split(message.body)
+    contents = []
+    for number, piece in enumerate(pieces):
+        markup = escape(piece)
+        if number == 0 and message.html and len(pieces) == 1:
+            markup = richtext.sanitise(message.html)  # an agent's own formatting, kept
+        lead = (f"{who}: ", f"{who_html}: ") if number == 0 else ("", "")
+        content = _message(msgtype, [(lead[0] + plain(piece), lead[1] + markup)])
+        if root_id is not None:
+            content["m.relates_to"] = thread_relation(root_id)
+        contents.append(content)
+    return contents
+
+
+def notice_content(message: str, root_id: str | None = None) -> Content:
     """Text of ours (a command reply, an announcement): escaped like any other text."""
-    content = _message("m.notice", [(plain(text), escape(text))])
+    content = _message("m.notice", [(plain(message), escape(message))])
     if root_id is not None:
         content["m.relates_to"] = thread_relation(root_id)
     return content
 
 
-def command_reply_content(reply: CommandReply, root_id: str | None) -> Content:
+def command_reply_content(reply: CommandReply, root_id: str | None, prefix: str = "!") -> Content:
     """The core's answer to an agent: in the thread, or in the room for a room command."""
-    return notice_content(reply.text if reply.ok else f"⚠️ {reply.text}", root_id)
+    lines = [reply.text if reply.ok else f"⚠️ {reply.text}"]
+    lines += [f"• {choice.label} — {prefix}claim {choice.ticket_id}" for choice in reply.choices]
+    return notice_content("\n".join(lines), root_id)
 
 
-def attachment_content(attachment: AttachmentView, mxc_url: str, root_id: str) -> Content:
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """An image's size, and its thumbnail once uploaded (Matrix `info.w/h`, `thumbnail_*`)."""
+
+    width: int
+    height: int
+    thumbnail_url: str | None = None
+    thumbnail_width: int = 0
+    thumbnail_height: int = 0
+    thumbnail_size: int = 0
+    thumbnail_type: str = "image/png"
+
+
+def attachment_content(
+    attachment: AttachmentView, mxc_url: str, root_id: str, image: ImageInfo | None = None
+) -> Content:
+    info: dict[str, Any] = {"mimetype": attachment.content_type, "size": attachment.size}
+    if image is not None:
+        info |= {"w": image.width, "h": image.height}
+        if image.thumbnail_url:
+            info["thumbnail_url"] = image.thumbnail_url
+            info["thumbnail_info"] = {
+                "w": image.thumbnail_width,
+                "h": image.thumbnail_height,
+                "size": image.thumbnail_size,
+                "mimetype": image.thumbnail_type,
+            }
     return {
         "msgtype": "m.image" if attachment.is_image else "m.file",
         "body": attachment.filename,
         "filename": attachment.filename,
         "url": mxc_url,
-        "info": {"mimetype": attachment.content_type, "size": attachment.size},
+        "info": info,
         "m.mentions": {},
         "m.relates_to": thread_relation(root_id),
     }
 
 
-# -- inbound ----------------------------------------------------------------------------------
-
-
-def _string(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _relation(raw: RawEvent) -> dict[str, Any]:
-    relation = (raw.get("content") or {}).get("m.relates_to")
-    return relation if isinstance(relation, dict) else {}
-
-
-def thread_root(raw: RawEvent) -> str | None:
-    relation = _relation(raw)
-    return _string(relation.get("event_id")) if relation.get("rel_type") == "m.thread" else None
-
-
-def replaced_event(raw: RawEvent) -> str | None:
-    relation = _relation(raw)
-    return _string(relation.get("event_id")) if relation.get("rel_type") == "m.replace" else None
-
-
-def redacted_event(raw: RawEvent) -> str | None:
-    if raw.get("type") != "m.room.redaction":
-        return None
-    return _string(raw.get("redacts")) or _string((raw.get("content") or {}).get("redacts"))
-
-
-def command_outside_thread(raw: RawEvent, command_prefix: str) -> bool:
-    """A `!stats`-like line written in the room itself rather than in a ticket's thread."""
-    content = raw.get("content") or {}
-    body = content.get("body")
-    if thread_root(raw) is not None or content.get("msgtype") != "m.text":
-        return False
-    if not isinstance(body, str) or "m.relates_to" in content:
-        return False
-    return commands.is_command_line(body, command_prefix)
-
-
-def is_encrypted(raw: RawEvent) -> bool:
-    return raw.get("type") == "m.room.encrypted"
-
-
-def unreadable(room_id: str, raw: RawEvent, agent: Agent) -> ChannelUnreadable:
-    return ChannelUnreadable(
-        event_id=EventId(raw["event_id"]),
-        platform=PLATFORM,
-        channel=ChannelId(room_id),
-        agent=agent,
-        reason="end-to-end encrypted",
-    )
-
-
-def is_relevant(raw: RawEvent, *, command_prefix: str) -> bool:
-    """Worth resolving the sender for: a thread message, an edit, a redaction or a command."""
-    if raw.get("type") == "m.room.redaction":
-        return redacted_event(raw) is not None
-    if raw.get("type") != "m.room.message":
-        return False
-    content = raw.get("content") or {}
-    if replaced_event(raw) is not None:
-        return isinstance((content.get("m.new_content") or {}).get("body"), str)
-    if command_outside_thread(raw, command_prefix):
-        return True
-    msgtype = content.get("msgtype")
-    return thread_root(raw) is not None and (msgtype in TEXT_TYPES or msgtype in FILE_TYPES)
-
-
-def media_of(raw: RawEvent) -> tuple[str, str, str] | None:
-    """(mxc url, filename, mimetype) of a file message in a thread, to download."""
-    content = raw.get("content") or {}
-    if content.get("msgtype") not in FILE_TYPES or not isinstance(content.get("url"), str):
-        return None
-    filename = _string(content.get("filename")) or _string(content.get("body")) or "file"
-    info = content.get("info")
-    mimetype = _string(info.get("mimetype")) if isinstance(info, dict) else None
-    mimetype = mimetype or "application/octet-stream"
-    return content["url"], filename, mimetype
-
-
-def strip_reply_fallback(body: str) -> str:
-    """Drop the `> <@user> quoted` lines older clients put before a rich reply."""
-    lines = body.split("\n")
-    if not lines or not lines[0].startswith("> "):
-        return body
-    while lines and lines[0].startswith(">"):
-        lines.pop(0)
-    if lines and not lines[0].strip():
-        lines.pop(0)
-    return "\n".join(lines)
-
-
-def message_text(raw: RawEvent) -> str:
-    content = raw.get("content") or {}
-    body = _string(content.get("body")) or ""
-    msgtype = content.get("msgtype")
-    if msgtype in FILE_TYPES:  # the body is the file name unless a caption was given
-        filename = content.get("filename")
-        return body if filename and body != filename else ""
-    relation = _relation(raw)
-    if "m.in_reply_to" in relation and not relation.get("is_falling_back"):
-        body = strip_reply_fallback(body)
-    return body
-
-
-def to_event(
-    room_id: str,
-    raw: RawEvent,
-    agent: Agent,
-    files: tuple[InboundFile, ...] = (),
-    *,
-    command_prefix: str,
-) -> InboundEvent | None:
-    """A raw Matrix event from an allowed agent -> a core event (None: not for the core)."""
-    event_id = raw.get("event_id")
-    if not isinstance(event_id, str):
-        return None
-    redacts = redacted_event(raw)
-    if redacts is not None:
-        return ThreadMessageDeleted(
-            event_id=EventId(event_id),
-            platform=PLATFORM,
-            message_id=ExternalId(redacts),
-            agent=agent,
-        )
-    if raw.get("type") != "m.room.message":
-        return None
-    content = raw.get("content") or {}
-    target = replaced_event(raw)
-    if target is not None:
-        body = (content.get("m.new_content") or {}).get("body")
-        if not isinstance(body, str):
-            return None
-        return ThreadMessageEdited(
-            event_id=EventId(event_id),
-            platform=PLATFORM,
-            message_id=ExternalId(target),
-            agent=agent,
-            text=body,
-        )
-    if command_outside_thread(raw, command_prefix):
-        command = commands.parse_line(content["body"], command_prefix)
-        if command is not None:
-            return AgentCommand(
-                event_id=EventId(event_id), platform=PLATFORM, agent=agent, command=command
-            )
-    root = thread_root(raw)
-    msgtype = content.get("msgtype")
-    if root is None or (msgtype not in TEXT_TYPES and msgtype not in FILE_TYPES):
-        return None
-    return ThreadMessage(
-        event_id=EventId(event_id),
-        thread=ThreadRef(platform=PLATFORM, channel=ChannelId(room_id), thread_id=ThreadId(root)),
-        message_id=ExternalId(event_id),
-        agent=agent,
-        text=message_text(raw),
-        files=files,
-    )
+def text_file_content(name: str, size: int, mxc_url: str, root_id: str) -> Content:
+    """A text Pomoc uploaded whole (a description too long for the root)."""
+    return {
+        "msgtype": "m.file",
+        "body": name,
+        "filename": name,
+        "url": mxc_url,
+        "info": {"mimetype": "text/plain", "size": size},
+        "m.mentions": {},
+        "m.relates_to": thread_relation(root_id),
+    }

@@ -1,150 +1,272 @@
 """The versioned JSON API the shop panel calls: tickets, messages, read marks, feedback."""
 
-from typing import Annotated, Any
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Annotated, Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
-from adapters.panel.auth import core, current_shop
+from adapters.panel import platform, uploads
+from adapters.panel.auth import Caller, core, current_shop, documented_auth
+from adapters.panel.bodies import no_body_fingerprint, parse_body
+from adapters.panel.conditional import conditional
+from adapters.panel.idempotency import idempotent
+from adapters.panel.ratelimit import ShopLimits
 from adapters.panel.schemas import (
-    ErrorOut,
+    ERRORS,
+    NOT_MODIFIED,
     FeedbackIn,
+    MessageIn,
     MessageOut,
     TicketDetail,
+    TicketIn,
     TicketList,
     TicketOut,
     UnreadOut,
     detail_out,
     list_out,
+    request_body,
     ticket_out,
 )
+from bot import texts
+from bot.config import AttachmentsConfig
 from bot.core import Core
 from bot.errors import ValidationFailed
-from bot.events import InboundFile
+from bot.lifecycle import Status
 from storage import repositories as repo
 from storage.models import Shop
 
-ShopDep = Annotated[Shop, Depends(current_shop)]
 # Ids are 32-bit INTEGER columns: a larger number must be refused here, not overflow the driver.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 CoreDep = Annotated[Core, Depends(core)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut},
-    404: {"model": ErrorOut},
-    413: {"model": ErrorOut},
-    422: {"model": ErrorOut},
-}
-
-router = APIRouter(prefix="/api/v1", tags=["tickets"], responses=ERRORS)
+# The statuses a shop sees (purged tickets are gone).
+ShopStatus = Literal["new", "suggested", "queued", "open", "waiting", "resolved"]
 
 
-async def read_uploads(app: Core, uploads: list[UploadFile]) -> list[InboundFile]:
-    """Read at most the size limit plus one byte of each file, so an oversized one is refused
-    without being held whole in memory."""
-    limits = app.config.attachments
-    if len(uploads) > limits.max_files:
-        raise ValidationFailed("files", f"Można dodać najwyżej {limits.max_files} plików.")
-    limit = limits.max_bytes
-    files = []
-    for upload in uploads:
-        data = await upload.read(limit + 1)
-        files.append(
-            InboundFile(
-                filename=upload.filename or "plik",
-                content_type=upload.content_type or "",
-                data=data,
-            )
+def limits(request: Request) -> ShopLimits:
+    shop_limits: ShopLimits = request.app.state.limits
+    return shop_limits
+
+
+async def reading_shop(request: Request, shop: Annotated[Shop, Depends(current_shop)]) -> Shop:
+    """The shop, counted against its reads per minute."""
+    limits(request).reads.check(str(shop.id), kind="reads")
+    return shop
+
+
+async def writing_shop(request: Request, shop: Annotated[Shop, Depends(current_shop)]) -> Shop:
+    """The shop, counted against its follow-ups per minute."""
+    limits(request).messages.check(str(shop.id), kind="messages")
+    return shop
+
+
+ShopDep = Annotated[Shop, Depends(current_shop)]
+ReadingShop = Annotated[Shop, Depends(reading_shop)]
+tickets_router = APIRouter(
+    prefix="/api/v1", tags=["tickets"], responses=ERRORS, dependencies=[Depends(documented_auth)]
+)
+
+
+def principal(request: Request) -> str:
+    caller: Caller = request.state.caller
+    return caller.principal
+
+
+@tickets_router.post(
+    "/tickets", status_code=201, response_model=TicketDetail, openapi_extra=request_body(TicketIn)
+)
+async def create_ticket(request: Request, shop: ShopDep, app: CoreDep) -> Response:
+    """Open a ticket; it is triaged at once (suggestions, priority, department). JSON (files
+    as `uploads` tokens), multipart (files in `files`, or tokens) or a UTF-8 form."""
+    body = await parse_body(request, TicketIn, limits=app.config.attachments)
+    fields = body.fields
+    assert isinstance(fields, TicketIn)
+
+    async def open_ticket() -> TicketDetail:
+        files = body.files + await run_in_threadpool(
+            uploads.uploaded_files, app, shop, fields.uploads
         )
-    return files
+        conversation = await run_in_threadpool(
+            app.tickets.open_ticket,
+            shop=shop,
+            title=fields.title,
+            body=fields.body,
+            order_url=fields.order_url,
+            files=files,
+        )
+        return detail_out(conversation)
 
-
-@router.post("/tickets", status_code=201, response_model=TicketDetail)
-async def create_ticket(
-    shop: ShopDep,
-    app: CoreDep,
-    title: Annotated[str, Form(max_length=2000)],
-    body: Annotated[str, Form(max_length=40_000)],
-    order_url: Annotated[str | None, Form(max_length=4000)] = None,
-    files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 (FastAPI copies defaults)
-) -> TicketDetail:
-    """Open a ticket; it is triaged at once (suggestions, priority, department)."""
-    uploads = await read_uploads(app, list(files))
-    conversation = await run_in_threadpool(
-        app.tickets.open_ticket,
-        shop=shop,
-        title=title,
-        body=body,
-        order_url=order_url,
-        files=uploads,
+    return await idempotent(
+        request,
+        app,
+        principal=principal(request),
+        fingerprint=body.fingerprint,
+        action=open_ticket,
+        status_code=201,
     )
-    return detail_out(conversation)
 
 
-@router.get("/tickets", response_model=TicketList)
+def _cursor(value: str | None) -> tuple[datetime, int] | None:
+    if not value:
+        return None
+    try:
+        activity, ticket_id = json.loads(base64.urlsafe_b64decode(value.encode() + b"=="))
+        after = datetime.fromisoformat(activity), int(ticket_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("cursor", texts.CURSOR_INVALID) from None
+    if after[0].tzinfo is None or not 1 <= after[1] <= 2**31 - 1:
+        raise ValidationFailed("cursor", texts.CURSOR_INVALID)
+    return after
+
+
+def _next_cursor(ticket: TicketOut) -> str:
+    encoded = json.dumps([ticket.last_activity_at.isoformat(), ticket.id]).encode()
+    return base64.urlsafe_b64encode(encoded).rstrip(b"=").decode()
+
+
+@tickets_router.get("/tickets", response_model=TicketList, responses=NOT_MODIFIED)
 async def list_tickets(
-    shop: ShopDep,
+    request: Request,
+    shop: ReadingShop,
     app: CoreDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> TicketList:
-    """The shop's tickets, most recent activity first; resolved ones stay until purged."""
-    shop_id = repo.row_id(shop)
-    listed = await run_in_threadpool(app.inbox.tickets, shop_id, limit=limit, offset=offset)
-    return list_out(listed)
+    cursor: Annotated[str | None, Query(max_length=200, description="From `next`.")] = None,
+    status: ShopStatus | None = None,
+    updated_since: Annotated[
+        datetime | None, Query(description="Only tickets changed at or after (ISO 8601 with zone).")
+    ] = None,
+) -> Response:
+    """The shop's tickets, most recent activity first; resolved ones stay until purged. To
+    sync, remember when you started, page through `next`, then ask `updated_since` that time."""
+    if updated_since is not None and updated_since.tzinfo is None:
+        raise ValidationFailed("updated_since", texts.FIELD_INVALID.format(field="Zmienione od"))
+    listed = list_out(
+        await run_in_threadpool(
+            app.inbox.tickets,
+            repo.row_id(shop),
+            limit=limit + 1,
+            after=_cursor(cursor),
+            status=Status(status) if status else None,
+            updated_since=updated_since,
+        )
+    )
+    page = listed.tickets[:limit]
+    listed.has_more = len(listed.tickets) > limit
+    listed.tickets = page
+    headers = {}
+    if listed.has_more:
+        query = dict(request.query_params) | {"cursor": _next_cursor(page[-1]), "limit": limit}
+        listed.next = f"{request.url.path}?{urlencode(query)}"
+        headers["Link"] = f'<{listed.next}>; rel="next"'
+    return conditional(request, listed, headers=headers)
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketDetail)
-async def get_ticket(ticket_id: RowId, shop: ShopDep, app: CoreDep) -> TicketDetail:
+@tickets_router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=NOT_MODIFIED)
+async def get_ticket(
+    request: Request, ticket_id: RowId, shop: ReadingShop, app: CoreDep
+) -> Response:
+    """One ticket with its conversation."""
     conversation = await run_in_threadpool(app.inbox.conversation, repo.row_id(shop), ticket_id)
-    return detail_out(conversation)
+    return conditional(request, detail_out(conversation))
 
 
-@router.post("/tickets/{ticket_id}/messages", status_code=201, response_model=MessageOut)
+@tickets_router.post(
+    "/tickets/{ticket_id}/messages",
+    status_code=201,
+    response_model=MessageOut,
+    openapi_extra=request_body(MessageIn),
+)
 async def add_message(
+    request: Request,
     ticket_id: RowId,
-    shop: ShopDep,
+    shop: Annotated[Shop, Depends(writing_shop)],
     app: CoreDep,
-    body: Annotated[str, Form(max_length=40_000)],
-    files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 (FastAPI copies defaults)
-) -> MessageOut:
+) -> Response:
     """A follow-up from the shop: it lands in the ticket's chat thread."""
-    uploads = await read_uploads(app, list(files))
-    posted = await run_in_threadpool(
-        app.tickets.add_shop_message, shop=shop, ticket_id=ticket_id, body=body, files=uploads
+    body = await parse_body(request, MessageIn, limits=app.config.attachments)
+    fields = body.fields
+    assert isinstance(fields, MessageIn)
+
+    async def post() -> MessageOut:
+        files = body.files + await run_in_threadpool(
+            uploads.uploaded_files, app, shop, fields.uploads
+        )
+        posted = await run_in_threadpool(
+            app.tickets.add_shop_message,
+            shop=shop,
+            ticket_id=ticket_id,
+            body=fields.body,
+            files=files,
+        )
+        return detail_out(posted).messages[0]
+
+    return await idempotent(
+        request,
+        app,
+        principal=principal(request),
+        fingerprint=body.fingerprint,
+        action=post,
+        status_code=201,
     )
-    return detail_out(posted).messages[0]
 
 
-@router.post("/tickets/{ticket_id}/read", response_model=UnreadOut)
-async def mark_read(ticket_id: RowId, shop: ShopDep, app: CoreDep) -> UnreadOut:
+@tickets_router.post("/tickets/{ticket_id}/read", response_model=UnreadOut)
+async def mark_read(
+    request: Request, ticket_id: RowId, shop: ReadingShop, app: CoreDep
+) -> Response:
     """The owner opened the ticket: it stops being orange."""
-    unread = await run_in_threadpool(app.inbox.mark_read, repo.row_id(shop), ticket_id)
-    return UnreadOut(unread=unread)
 
+    async def read() -> UnreadOut:
+        unread = await run_in_threadpool(app.inbox.mark_read, repo.row_id(shop), ticket_id)
+        return UnreadOut(unread=unread)
 
-@router.post("/tickets/{ticket_id}/feedback", response_model=TicketOut)
-async def feedback(ticket_id: RowId, answer: FeedbackIn, shop: ShopDep, app: CoreDep) -> TicketOut:
-    """ "Pomogło" closes the ticket as deflected; "Nie pomogło" passes it to an agent."""
-    ticket = await run_in_threadpool(
-        app.tickets.feedback, shop=shop, ticket_id=ticket_id, helped=answer.helped
+    fingerprint = no_body_fingerprint(request)
+    return await idempotent(
+        request, app, principal=principal(request), fingerprint=fingerprint, action=read
     )
-    return ticket_out(ticket)
 
 
-@router.get("/unread", response_model=UnreadOut)
-async def unread(shop: ShopDep, app: CoreDep) -> UnreadOut:
-    """The number behind the "!" beside POMOC."""
-    return UnreadOut(unread=await run_in_threadpool(app.inbox.unread, repo.row_id(shop)))
+@tickets_router.post(
+    "/tickets/{ticket_id}/feedback",
+    response_model=TicketOut,
+    openapi_extra=request_body(FeedbackIn, files=False),
+)
+async def feedback(request: Request, ticket_id: RowId, shop: ShopDep, app: CoreDep) -> Response:
+    """ "Pomogło" closes the ticket as deflected; "Nie pomogło" passes it to an agent."""
+    body = await parse_body(request, FeedbackIn)
+    answer = body.fields
+    assert isinstance(answer, FeedbackIn)
+
+    async def give() -> TicketOut:
+        ticket = await run_in_threadpool(
+            app.tickets.feedback, shop=shop, ticket_id=ticket_id, helped=answer.helped
+        )
+        return ticket_out(ticket)
+
+    return await idempotent(
+        request, app, principal=principal(request), fingerprint=body.fingerprint, action=give
+    )
 
 
-@router.get(
+@tickets_router.get("/unread", response_model=UnreadOut, responses=NOT_MODIFIED)
+async def unread(request: Request, shop: ReadingShop, app: CoreDep) -> Response:
+    """The number behind the "!" beside POMOC (send If-None-Match to poll cheaply)."""
+    count = await run_in_threadpool(app.inbox.unread, repo.row_id(shop))
+    return conditional(request, UnreadOut(unread=count))
+
+
+@tickets_router.get(
     "/tickets/{ticket_id}/attachments/{attachment_id}",
     response_class=FileResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={200: {"content": {kind: {} for kind in AttachmentsConfig().allowed_types}}},
 )
 async def attachment(
-    ticket_id: RowId, attachment_id: RowId, shop: ShopDep, app: CoreDep
+    ticket_id: RowId, attachment_id: RowId, shop: ReadingShop, app: CoreDep
 ) -> FileResponse:
     item = await run_in_threadpool(
         app.inbox.attachment, repo.row_id(shop), ticket_id, attachment_id
@@ -157,3 +279,9 @@ async def attachment(
         content_disposition_type=disposition,
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
     )
+
+
+router = APIRouter()
+router.include_router(tickets_router)
+router.include_router(uploads.router)
+router.include_router(platform.router)

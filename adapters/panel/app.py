@@ -1,5 +1,6 @@
-"""The ASGI application: panel API, health check and the Polish error envelope."""
+"""The ASGI application: panel API, health check, the Polish error envelope and the guards."""
 
+import math
 from collections.abc import Iterable
 
 from fastapi import APIRouter, FastAPI, Request
@@ -8,17 +9,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.panel import api
-from adapters.panel.auth import TokenCache
+from adapters.panel.auth import PlatformKeys, TokenCache
+from adapters.panel.guards import (
+    BodyLimits,
+    SlackSignatureFirst,
+    TrustedHost,
+    error_response,
+    trusted_hosts,
+)
+from adapters.panel.limits import FailedAuth, FailedAuthGate
+from adapters.panel.ratelimit import ShopLimits
+from adapters.panel.refusals import Refusal
+from adapters.panel.web.live import LiveHub
 from bot import texts
 from bot.core import Core
 from bot.errors import InvalidTransition, NotFound, RateLimited, ValidationFailed
-
-
-def _error(status: int, detail: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail, "errors": errors or []}, status_code=status)
 
 
 def _field_of(location: tuple[object, ...]) -> str:
@@ -33,70 +40,51 @@ async def _request_invalid(_request: Request, exc: RequestValidationError) -> JS
         label = texts.FIELD_NAMES.get(field, field)
         template = texts.FIELD_REQUIRED if item.get("type") == "missing" else texts.FIELD_INVALID
         errors.append({"field": field, "message": template.format(field=label)})
-    return _error(422, errors[0]["message"] if errors else texts.FIELD_INVALID, errors)
+    return error_response(422, errors[0]["message"] if errors else texts.FIELD_INVALID, errors)
 
 
 async def _validation_failed(_request: Request, exc: ValidationFailed) -> JSONResponse:
-    return _error(422, exc.message, [{"field": exc.field, "message": exc.message}])
+    return error_response(422, exc.message, [{"field": exc.field, "message": exc.message}])
 
 
 async def _not_found(_request: Request, _exc: NotFound) -> JSONResponse:
-    return _error(404, texts.NOT_FOUND)
+    return error_response(404, texts.NOT_FOUND)
 
 
 async def _wrong_state(_request: Request, _exc: InvalidTransition) -> JSONResponse:
-    return _error(409, texts.WRONG_STATE)
+    return error_response(409, texts.WRONG_STATE)
 
 
-async def _rate_limited(_request: Request, _exc: RateLimited) -> JSONResponse:
-    response = _error(429, texts.RATE_LIMITED)
-    response.headers["Retry-After"] = "60"
+async def _rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
+    response = error_response(429, texts.RATE_LIMITS.get(exc.kind, texts.RATE_LIMITED))
+    response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     return response
 
 
 async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     # Pomoc's own 400/404/405 come from its exceptions (handled above): these are the framework's.
-    detail = texts.HTTP_ERRORS.get(exc.status_code) or str(exc.detail)
-    response = _error(exc.status_code, detail)
+    if isinstance(exc, Refusal):  # worded by Pomoc itself
+        detail = str(exc.detail)
+    else:
+        detail = texts.HTTP_ERRORS.get(exc.status_code) or str(exc.detail)
+    response = error_response(exc.status_code, detail)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response
 
 
-class BodyLimit:
-    """Refuse a request body over the limit before anything parses it (413, in Polish)."""
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            mb = self.max_bytes // (1024 * 1024)
-            await _error(413, texts.TOO_LARGE.format(mb=mb))(scope, receive, send)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise StarletteHTTPException(413, texts.TOO_LARGE.format(mb=self.max_bytes >> 20))
-            return message
-
-        await self.app(scope, counted, send)
-
-
 def create_app(core: Core, *, routers: Iterable[APIRouter] = ()) -> FastAPI:
+    config, secrets = core.config, core.ctx.secrets
+    docs = config.server.api_docs
     app = FastAPI(
         title="Pomoc",
         version="1.0.0",
         description="Shop panel API of Pomoc: support tickets bridged to Slack and Matrix.",
+        # Their JavaScript comes from a CDN, so they are for development only.
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        # A redirect to the slashless path would be built from the request's Host header.
+        redirect_slashes=False,
         exception_handlers={
             RequestValidationError: _request_invalid,
             ValidationFailed: _validation_failed,
@@ -108,7 +96,25 @@ def create_app(core: Core, *, routers: Iterable[APIRouter] = ()) -> FastAPI:
     )
     app.state.core = core
     app.state.tokens = TokenCache()
-    app.add_middleware(BodyLimit, max_bytes=core.config.panel.max_request_bytes)
+    app.state.platform_keys = PlatformKeys()
+    app.state.limits = ShopLimits.from_config(config.panel)
+    app.state.live = LiveHub(
+        core.db,
+        per_session=config.panel.max_streams_per_session,
+        per_shop=config.panel.max_streams_per_shop,
+    )
+    # Added innermost first: a request meets TrustedHost, BodyLimits, FailedAuthGate, then the
+    # signature. (Routes read bodies after their credential dependency: adapters/panel/bodies.py.)
+    if config.slack.enabled and config.slack.mode == "http" and secrets.slack_signing_secret:
+        app.add_middleware(SlackSignatureFirst, signing_secret=secrets.slack_signing_secret)
+    app.state.failed_auth = FailedAuth(limit=config.panel.max_failed_auth_per_minute)
+    app.add_middleware(FailedAuthGate, guard=app.state.failed_auth)
+    app.add_middleware(
+        BodyLimits,
+        max_upload=config.panel.max_request_bytes,
+        max_other=config.panel.max_json_bytes,
+    )
+    app.add_middleware(TrustedHost, hosts=trusted_hosts(config.server))
     app.include_router(api.router)
     for router in routers:
         app.include_router(router)

@@ -15,40 +15,54 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
 from bot.clock import SystemTimer, Timer
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, Failure
 from bot.events import ThreadRef
 from bot.views import AttachmentView, MessageView, TicketView
 from bot.vocabulary import ChannelId, ExternalId, ThreadId
 
 log = logging.getLogger(__name__)
 
-# Errors a retry cannot fix: the item goes dead instead of backing off for hours.
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "invalid_metadata_format",
-        "invalid_metadata_schema",
-        "msg_too_long",
-        "no_text",
-        "too_many_attachments",
-        "message_not_found",
-        "thread_not_found",  # the root message was deleted: the thread cannot come back
-        "cant_update_message",
-        "edit_window_closed",
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",
-        "token_revoked",
-        "token_expired",
-        "missing_scope",
-        "restricted_action",
-        "invalid_arguments",
-    }
-)
+# What Slack's error codes ask of us; any other code is tried again later, with backoff.
+FAILURES: dict[str, Failure] = {
+    # An operator must invite the bot, unarchive or fix the channel id: the lane pauses.
+    **dict.fromkeys(
+        ("not_in_channel", "channel_not_found", "is_archived", "restricted_action"),
+        Failure.CHANNEL,
+    ),
+    # The token or the app's installation is broken: every channel of the workspace waits.
+    **dict.fromkeys(
+        (
+            "invalid_auth",
+            "not_authed",
+            "account_inactive",
+            "token_revoked",
+            "token_expired",
+            "missing_scope",
+            "no_permission",
+            "team_access_not_granted",
+        ),
+        Failure.PLATFORM,
+    ),
+    # The root message was deleted: a new root is opened for the ticket.
+    **dict.fromkeys(("thread_not_found", "message_not_found"), Failure.THREAD_GONE),
+    # This message as it is can never be posted.
+    **dict.fromkeys(
+        (
+            "invalid_blocks",
+            "invalid_blocks_format",
+            "invalid_metadata_format",
+            "invalid_metadata_schema",
+            "msg_too_long",
+            "msg_blocks_too_long",
+            "no_text",
+            "too_many_attachments",
+            "cant_update_message",
+            "edit_window_closed",
+            "invalid_arguments",
+        ),
+        Failure.PERMANENT,
+    ),
+}
 HISTORY_LIMIT = 200  # how far back a retried root/announcement looks for its earlier copy
 NETWORK_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError)
 
@@ -113,14 +127,18 @@ def delivery_error(error: Exception) -> DeliveryError:
             except ValueError:
                 retry_after = 1.0
             return DeliveryError(f"slack rate limited ({retry_after}s)", retry_after=retry_after)
-        return DeliveryError(f"slack error {code or status}", permanent=code in PERMANENT_ERRORS)
+        failure = FAILURES.get(code or "", Failure.TRANSIENT)
+        return DeliveryError(f"slack error {code or status}", failure=failure, code=code)
     return DeliveryError(f"slack unreachable: {error!r}")
 
 
 class SlackOutbound:
-    def __init__(self, client: AsyncWebClient, limiter: ChannelLimiter) -> None:
+    def __init__(
+        self, client: AsyncWebClient, limiter: ChannelLimiter, *, language: str = "pl"
+    ) -> None:
         self.client = client
         self.limiter = limiter
+        self.language = language  # of what agents read from Pomoc (bot/catalogue.py)
 
     async def _api(self, call: Callable[[], Awaitable[Any]]) -> Any:
         try:
@@ -166,12 +184,18 @@ class SlackOutbound:
         return None
 
     async def _upload(
-        self, channel: str, thread_ts: str, files: tuple[AttachmentView, ...]
+        self,
+        channel: str,
+        thread_ts: str,
+        files: tuple[AttachmentView, ...],
+        texts: tuple[tuple[str, str], ...] = (),
     ) -> None:
-        if not files:
+        """The files into the thread, and `texts` as (name, content) text files."""
+        if not files and not texts:
             return
         try:
             uploads = [{"file": item.read(), "filename": item.filename} for item in files]
+            uploads += [{"file": body.encode(), "filename": name} for name, body in texts]
             async with self.limiter.slot(channel):
                 await self.client.files_upload_v2(
                     file_uploads=uploads, channel=channel, thread_ts=thread_ts
@@ -189,11 +213,15 @@ class SlackOutbound:
             return ThreadId(found), ExternalId(found)
         ts = await self._post(
             channel,
-            text=translate.ticket_fallback(ticket),
-            blocks=translate.ticket_blocks(ticket),
+            text=translate.ticket_fallback(ticket, self.language),
+            blocks=translate.ticket_blocks(ticket, self.language),
             metadata=translate.metadata(key),
         )
-        await self._upload(channel, ts, ticket.attachments)
+        # A description longer than the root holds goes whole into the thread, as a file.
+        full = (
+            () if translate.description_fits(ticket) else ((translate.FULL_TEXT_NAME, ticket.body),)
+        )
+        await self._upload(channel, ts, ticket.attachments, full)
         return ThreadId(ts), ts
 
     async def update_root(
@@ -204,25 +232,47 @@ class SlackOutbound:
             lambda: self.client.chat_update(
                 channel=thread.channel,
                 ts=root_id,
-                text=translate.ticket_fallback(ticket),
-                blocks=translate.ticket_blocks(ticket),
+                text=translate.ticket_fallback(ticket, self.language),
+                blocks=translate.ticket_blocks(ticket, self.language),
             )
         )
 
     async def post(
         self, *, thread: ThreadRef, message: MessageView, key: str, retry: bool
     ) -> ExternalId:
-        if retry and (found := await self._find(thread.channel, key, thread.thread_id)):
-            return ExternalId(found)
-        ts = await self._post(
-            thread.channel,
-            thread_ts=thread.thread_id,
-            text=translate.message_text(message),
-            blocks=translate.message_blocks(message),
-            metadata=translate.metadata(key),
-        )
+        ids = []
+        # A long text takes several posts, each with its own key, so a retry posts only the
+        # parts Slack does not have yet.
+        for part, (fallback, blocks) in enumerate(translate.message_posts(message, self.language)):
+            part_key = key if part == 0 else f"{key}:part{part}"
+            found = await self._find(thread.channel, part_key, thread.thread_id) if retry else None
+            ids.append(
+                ExternalId(found)
+                if found
+                else await self._post(
+                    thread.channel,
+                    thread_ts=thread.thread_id,
+                    text=fallback,
+                    blocks=blocks,
+                    metadata=translate.metadata(part_key),
+                )
+            )
         await self._upload(thread.channel, thread.thread_id, message.attachments)
-        return ts
+        return ids[0]
+
+    async def probe(self, *, channel: ChannelId | None) -> None:
+        """auth.test for the workspace; conversations.info for a channel (member, not archived)."""
+        if channel is None:
+            await self._api(lambda: self.client.auth_test())
+            return
+        response = await self._api(lambda: self.client.conversations_info(channel=channel))
+        info = response.get("channel") or {}
+        for refused, code in (
+            (info.get("is_archived"), "is_archived"),
+            (not info.get("is_member", True), "not_in_channel"),
+        ):
+            if refused:
+                raise DeliveryError(f"slack error {code}", failure=FAILURES[code], code=code)
 
     async def announce(self, *, channel: ChannelId, text: str, key: str, retry: bool) -> ExternalId:
         if retry and (found := await self._find(channel, key)):

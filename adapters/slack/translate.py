@@ -1,16 +1,22 @@
 """Pure Slack translation: views -> Block Kit, raw payloads -> `bot.events`, mrkdwn -> text."""
 
-# Everything that came from a shop (titles, bodies, names, links) is untrusted and escaped for
-# mrkdwn (`&`, `<`, `>`), so `<!channel>` or `<@U…>` typed by a shop never pings anyone.
+# Everything that came from a shop (titles, bodies, names, links) goes into rich_text text
+# elements or plain_text, which Slack never formats or parses; what must be mrkdwn (the
+# notification text) is escaped (`&`, `<`, `>`), so `<!channel>` or `<@U…>` never ping anyone.
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from bot import commands
+from adapters.slack import blocks
+from bot import catalogue as cat
+from bot import commands, texts
+from bot.catalogue import text
 from bot.events import (
     Agent,
     AgentCommand,
+    CommandReply,
     InboundFile,
     ThreadMessage,
     ThreadMessageDeleted,
@@ -18,27 +24,27 @@ from bot.events import (
     ThreadRef,
 )
 from bot.lifecycle import Status
+from bot.richtext import RichText
 from bot.views import MessageView, TicketView
 from bot.vocabulary import Author, ChannelId, EventId, ExternalId, Platform, ThreadId, TicketId
 
 PLATFORM = Platform.SLACK
 METADATA_TYPE = "pomoc_delivery"
 REPLY_SHORTCUT = "pomoc_reply"  # the message shortcut's callback id, as set up in the Slack app
-SECTION_LIMIT = 2900  # Slack allows 3,000 characters per section text
-FIELD_LIMIT = 1900  # and 2,000 per field
-
-STATUS_LABELS = {
-    Status.NEW: "nowe",
-    Status.SUGGESTED: "zaproponowano artykuły",
-    Status.QUEUED: "w kolejce",
-    Status.OPEN: "otwarte",
-    Status.WAITING: "czeka na sklep",
-    Status.RESOLVED: "rozwiązane",
-    Status.PURGED: "usunięte",
-}
+# Hosts that get the bot token with a file download (as slack-go's GHSA-3q3v-34v2-g88f fix).
+SLACK_DOMAINS = ("slack.com", "slack-gov.com")
 
 
 # -- outbound ------------------------------------------------------------------------------
+
+# What one chat.postMessage carries: its notification `text` and its blocks.
+Post = tuple[str, list[dict[str, Any]]]
+# Pieces of text (each at most 3,000 characters) per root and per post: at most 12 keep a
+# message's blocks well under Slack's 50 and its `text` under 40,000 characters; a description
+# longer than that follows as a file, a longer post as several posts.
+PIECES_PER_MESSAGE = 12
+FULL_TEXT_NAME = "opis.txt"
+BUTTON_LABEL = 75  # characters Slack shows on a button
 
 
 def escape(text: str) -> str:
@@ -56,11 +62,16 @@ def _link(url: str, label: str) -> str:
 
 
 def _cut(text: str, limit: int) -> str:
+    """For labels only (buttons, notifications): what a person reads in full is never cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def plain_text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
 
 
 def metadata(key: str) -> dict[str, Any]:
@@ -76,7 +87,7 @@ def metadata_key(message: Mapping[str, Any]) -> str | None:
     return key if isinstance(key, str) else None
 
 
-def ticket_fallback(ticket: TicketView) -> str:
+def ticket_fallback(ticket: TicketView, language: str) -> str:
     """The notification text (and what screen readers read)."""
     mark = "🔴 " if ticket.is_critical else ""
     # The on-call mention comes from the config, not from the shop; here it pages on phones too.
@@ -86,68 +97,94 @@ def ticket_fallback(ticket: TicketView) -> str:
     )
 
 
-def ticket_blocks(ticket: TicketView) -> list[dict[str, Any]]:
-    """The root message of a ticket's thread, rendered as the ticket is now."""
-    blocks: list[dict[str, Any]] = []
+def description_fits(ticket: TicketView) -> bool:
+    """Whether the root can show the whole description (else it goes into the thread as a
+    file, and the root says so)."""
+    return len(blocks.split(ticket.body)) <= PIECES_PER_MESSAGE
+
+
+def ticket_blocks(ticket: TicketView, language: str) -> list[dict[str, Any]]:
+    """The root message of a ticket's thread, rendered as the ticket is now.
+
+    Everything the shop wrote (title, description, shop name, file names) sits in rich_text
+    text elements or plain_text, which Slack shows literally."""
+    out: list[dict[str, Any]] = []
     if ticket.mention:  # from the config (on-call), not from the shop: sent as is
-        blocks.append({"type": "section", "text": mrkdwn(f"{ticket.mention} pilne zgłoszenie")})
-    icon = "🔴" if ticket.is_critical else "🎫"
-    blocks.append(
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": f"{icon} Zgłoszenie #{ticket.id}"},
-        }
-    )
-    body = _cut(escape(ticket.body), SECTION_LIMIT - 200)
-    blocks.append(
-        {
-            "type": "section",
-            "text": mrkdwn(_cut(f"*{escape(ticket.title)}*\n{body}", SECTION_LIMIT)),
-        }
-    )
-    fields = [
-        ("Sklep", escape(ticket.shop_name)),
-        ("Priorytet", "krytyczny" if ticket.is_critical else escape(ticket.priority)),
-        ("Dział", escape(ticket.department)),
-        ("Status", STATUS_LABELS.get(ticket.status, escape(ticket.status))),
-        ("Przypisane", escape(ticket.assignee) if ticket.assignee else "—"),
-    ]
-    if ticket.order_url:
-        fields.append(("Zamówienie", _link(ticket.order_url, ticket.order_url)))
-    blocks.append(
-        {
-            "type": "section",
-            "fields": [mrkdwn(_cut(f"*{name}:*\n{value}", FIELD_LIMIT)) for name, value in fields],
-        }
-    )
-    if ticket.suggestions:
-        lines = [f"• {_link(s.url, s.title)}" for s in ticket.suggestions[:5]]
-        blocks.append(
-            {"type": "section", "text": mrkdwn(_cut("*Sugestie:*\n" + "\n".join(lines), 2900))}
+        out.append(
+            {"type": "section", "text": mrkdwn(f"{ticket.mention} {text(cat.URGENT, language)}")}
         )
-    blocks.append(
-        {"type": "context", "elements": [mrkdwn(_link(ticket.panel_url, "Otwórz w panelu"))]}
+    icon = "🔴" if ticket.is_critical else "🎫"
+    out.append(
+        {"type": "header", "text": plain_text(f"{icon} {text(cat.TICKET, language, id=ticket.id)}")}
     )
-    value = str(ticket.id)
-    blocks.append(
+    if ticket.notice:  # Pomoc's own line for agents, e.g. why the ticket is on a fallback route
+        out.append(blocks.rich_block(blocks.literal(f"⚠️ {ticket.notice}")))
+    out.append(blocks.rich_block(blocks.literal(ticket.title, bold=True)))
+    if description_fits(ticket):
+        out += blocks.text_blocks(ticket.body)
+    else:
+        first = blocks.split(ticket.body)[0]
+        note = text(cat.FULL_TEXT, language, name=FULL_TEXT_NAME)
+        out += [
+            blocks.rich_block(blocks.literal(first + "…")),
+            blocks.rich_block(blocks.literal(note)),
+        ]
+    facts = [
+        (cat.SHOP, ticket.shop_name),
+        (cat.PRIORITY, cat.priority_label(ticket.priority, language)),
+        (cat.DEPARTMENT, ticket.department),
+        (cat.STATUS, cat.status_label(ticket.status, language)),
+        (cat.ASSIGNEE, ticket.assignee or "—"),
+    ]
+    out.append(
         {
-            "type": "actions",
-            "block_id": f"pomoc_ticket_{ticket.id}",
-            "elements": [
-                _button("pomoc_claim", "Przejmij", value),
-                _button("pomoc_resolve", "Rozwiąż", value, style="primary"),
-                _button("pomoc_critical", "Oznacz jako krytyczne", value, style="danger"),
+            "type": "section",
+            "fields": [
+                plain_text(_cut(f"{text(label, language)}: {value}", 1990))
+                for label, value in facts
             ],
         }
     )
-    return blocks
+    if ticket.order_url:
+        label = blocks.literal(f"{text(cat.ORDER, language)}: ")
+        out.append(blocks.rich_block(label, blocks.link_element(ticket.order_url)))
+    if ticket.attachments:
+        names = ", ".join(a.filename for a in ticket.attachments)
+        out.append(
+            blocks.rich_block(blocks.literal(f"📎 {text(cat.ATTACHMENTS, language)}: {names}"))
+        )
+    if ticket.suggestions:
+        lines = [f"• {_link(s.url, s.title)}" for s in ticket.suggestions[:5]]
+        heading = text(cat.SUGGESTED, language)
+        out.append({"type": "section", "text": mrkdwn(f"*{heading}:*\n" + "\n".join(lines))})
+    out.append(
+        {
+            "type": "context",
+            "elements": [mrkdwn(_link(ticket.page_url, text(cat.OPEN_PAGE, language)))],
+        }
+    )
+    out.append(_ticket_actions(ticket, language))
+    return out
+
+
+def _ticket_actions(ticket: TicketView, language: str) -> dict[str, Any]:
+    value = str(ticket.id)
+    if ticket.status == Status.RESOLVED:
+        buttons = [_button("pomoc_reopen", text(cat.BUTTON_REOPEN, language), value)]
+    else:
+        buttons = [
+            _button("pomoc_claim", text(cat.BUTTON_CLAIM, language), value),
+            _button("pomoc_resolve", text(cat.BUTTON_RESOLVE, language), value, style="primary"),
+            _button("pomoc_critical", text(cat.BUTTON_CRITICAL, language), value, style="danger"),
+        ]
+    return {"type": "actions", "block_id": f"pomoc_ticket_{ticket.id}", "elements": buttons}
 
 
 def _button(action_id: str, label: str, value: str, *, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
         "action_id": action_id,
-        "text": {"type": "plain_text", "text": label},
+        "text": plain_text(_cut(label, BUTTON_LABEL)),
         "value": value,
     }
     if style:
@@ -155,86 +192,51 @@ def _button(action_id: str, label: str, value: str, *, style: str | None = None)
     return button
 
 
-AUTHOR_LABELS = {Author.BOT: "🤖 Pomoc (do sklepu)", Author.NOTE: "📝 Notatka"}
-
-
-def message_text(message: MessageView) -> str:
+def _author(message: MessageView, language: str) -> tuple[dict[str, Any], ...]:
+    """Who speaks, as rich_text elements (a shop's name is never formatted or parsed)."""
     if message.author == Author.SHOP:
-        who = f"🏪 *{escape(message.author_name or 'Sklep')}*"
-    elif message.author in AUTHOR_LABELS:
-        who = f"*{AUTHOR_LABELS[message.author]}*"
-    else:
-        who = f"*{escape(message.author_name or message.author)}*"
-    return _cut(f"{who}: {escape(message.body)}", SECTION_LIMIT)
+        return blocks.literal("🏪 "), blocks.literal(message.author_name or "Sklep", bold=True)
+    if message.author == Author.BOT:
+        return (blocks.literal(cat.activity(message.kind, message.by, language), bold=True),)
+    if message.author == Author.NOTE:
+        label = text(cat.NOTE_LABEL, language)
+        return (blocks.literal(f"{label} · {message.author_name}", bold=True),)
+    return (blocks.literal(message.author_name or texts.AGENT, bold=True),)
 
 
-def message_blocks(message: MessageView) -> list[dict[str, Any]]:
-    return [{"type": "section", "text": mrkdwn(message_text(message))}]
+def message_posts(message: MessageView, language: str) -> list[Post]:
+    """A message of the conversation as one or more posts, within Slack's limits, whole."""
+    lead = (*_author(message, language), blocks.literal(": "))
+    pieces = blocks.text_blocks(message.body, lead=lead)
+    posts: list[Post] = []
+    for start in range(0, len(pieces), PIECES_PER_MESSAGE):
+        group = pieces[start : start + PIECES_PER_MESSAGE]
+        shown = "".join(
+            str(e.get("text") or e.get("url") or "")
+            for block in group
+            for section in block["elements"]
+            for e in section["elements"]
+        )
+        posts.append((escape(shown), group))
+    return posts
 
 
-def announce_blocks(text: str) -> list[dict[str, Any]]:
-    return [{"type": "section", "text": mrkdwn(_cut(escape(text), SECTION_LIMIT))}]
+def announce_blocks(message: str) -> list[dict[str, Any]]:
+    return blocks.text_blocks(message)
 
 
-# -- mrkdwn -> plain text ------------------------------------------------------------------
-
-_ANGLE = re.compile(r"<([^<>]*)>")
-_CODE_BLOCK = re.compile(r"```\n?(.*?)\n?```", re.DOTALL)
-_CODE = re.compile(r"`([^`\n]+)`")
-_BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
-_ITALIC = re.compile(r"(?<![\w_])_(?!\s)([^_\n]+?)(?<!\s)_(?![\w_])")
-_STRIKE = re.compile(r"(?<![\w~])~(?!\s)([^~\n]+?)(?<!\s)~(?![\w~])")
-_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^<>]*)?>")
-
-
-def mentioned_users(text: str) -> list[str]:
-    return [str(user) for user in _MENTION.findall(text)]
-
-
-def user_name(user: Mapping[str, Any]) -> str | None:
-    """The name a `users.info` user goes by: display name, then real name, then handle."""
-    profile = user.get("profile") or {}
-    for name in (
-        profile.get("display_name"),
-        profile.get("real_name"),
-        user.get("real_name"),
-        user.get("name"),
-    ):
-        if isinstance(name, str) and name:
-            return name
-    return None
-
-
-def to_plain(text: str, user_name: Callable[[str], str] | None = None) -> str:
-    """Slack mrkdwn as the shop should read it: names, labelled links, no markup, unescaped."""
-
-    def angle(match: re.Match[str]) -> str:
-        inner = match.group(1)
-        target, _, label = inner.partition("|")
-        if target.startswith("@"):
-            user = target[1:]
-            name = label or (user_name(user) if user_name else user)
-            return f"@{name}"
-        if target.startswith("#"):
-            return f"#{label or target[1:]}"
-        if target.startswith("!"):
-            special = target[1:]
-            if special.startswith("subteam^"):
-                return label or "@group"
-            if special.startswith("date"):
-                return label or ""
-            return f"@{special}"
-        if label and label != target:
-            return f"{label} ({target})"
-        return target
-
-    text = _ANGLE.sub(angle, text)
-    text = _CODE_BLOCK.sub(r"\1", text)
-    text = _CODE.sub(r"\1", text)
-    text = _BOLD.sub(r"\1", text)
-    text = _ITALIC.sub(r"\1", text)
-    text = _STRIKE.sub(r"\1", text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def choice_blocks(reply: CommandReply, *, action_id: str = "pomoc_claim") -> list[dict[str, Any]]:
+    """An answer offering tickets to pick: one button per ticket (its id as the value)."""
+    out: list[dict[str, Any]] = [blocks.rich_block(blocks.literal(reply.text))]
+    for choice in reply.choices:
+        out.append(
+            {
+                "type": "actions",
+                "block_id": f"pomoc_choice_{choice.ticket_id}",
+                "elements": [_button(action_id, choice.label, str(choice.ticket_id))],
+            }
+        )
+    return out
 
 
 # -- inbound -------------------------------------------------------------------------------
@@ -251,41 +253,62 @@ def is_from_bot(event: Mapping[str, Any], bot_user_id: str | None = None) -> boo
     return bot_user_id is not None and event.get("user") == bot_user_id
 
 
+def is_slack_file_url(url: str, *, extra_hosts: frozenset[str] = frozenset()) -> bool:
+    """Whether the bot token may go with a request for `url`: https on Slack's own domains
+    (files.slack.com, slack-gov.com), or a host the configuration points the API at (an
+    emulator). An external file's `url_private` points elsewhere and never gets the token."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.netloc.lower() in extra_hosts or host in extra_hosts:
+        return True
+    return parts.scheme == "https" and any(
+        host == domain or host.endswith("." + domain) for domain in SLACK_DOMAINS
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """An agent's thread message as the core needs it, resolved by the inbound side."""
+
+    rich: RichText
+    files: tuple[InboundFile, ...] = ()
+    unavailable: tuple[str, ...] = ()
+    mentions: tuple[Agent, ...] = ()
+    to_colleague: bool = False
+
+
 def thread_message(
-    event_id: str,
-    event: Mapping[str, Any],
-    agent: Agent,
-    text: str,
-    files: tuple[InboundFile, ...] = (),
+    event_id: str, event: Mapping[str, Any], agent: Agent, said: Said
 ) -> ThreadMessage:
     return ThreadMessage(
         event_id=EventId(event_id),
         thread=ThreadRef(PLATFORM, ChannelId(event["channel"]), ThreadId(event["thread_ts"])),
         message_id=ExternalId(event["ts"]),
         agent=agent,
-        text=text,
-        files=files,
+        text=said.rich.plain,
+        html=said.rich.html,
+        files=said.files,
+        unavailable=said.unavailable,
+        mentions=said.mentions,
+        to_colleague=said.to_colleague,
     )
 
 
 def edited_message(
-    event_id: str, event: Mapping[str, Any], agent: Agent, text: str
+    event_id: str, event: Mapping[str, Any], agent: Agent, rich: RichText
 ) -> ThreadMessageEdited:
     return ThreadMessageEdited(
         event_id=EventId(event_id),
         platform=PLATFORM,
         message_id=ExternalId(event["message"]["ts"]),
         agent=agent,
-        text=text,
+        text=rich.plain,
+        html=rich.html,
     )
 
 
 def reply_action(
-    channel: str,
-    message: Mapping[str, Any],
-    agent: Agent,
-    text: str,
-    files: tuple[InboundFile, ...] = (),
+    channel: str, message: Mapping[str, Any], agent: Agent, said: Said
 ) -> ThreadMessage:
     """The "send to the shop" shortcut on an agent's thread message; at most once per message."""
     return ThreadMessage(
@@ -294,8 +317,10 @@ def reply_action(
         # The message's own ts already maps to the note made from it (one link per platform id).
         message_id=ExternalId(f"{message['ts']}:reply"),
         agent=agent,
-        text=text,
-        files=files,
+        text=said.rich.plain,
+        html=said.rich.html,
+        files=said.files,
+        unavailable=said.unavailable,
         via_reply_action=True,
     )
 
@@ -312,7 +337,7 @@ def deleted_message(event_id: str, event: Mapping[str, Any], agent: Agent) -> Th
 def action_command(
     body: Mapping[str, Any], action: Mapping[str, Any], agent: Agent
 ) -> AgentCommand:
-    """A button on a root message: the ticket id travels in the button's value."""
+    """A button on a root message or an answer: the ticket id travels in the button's value."""
     stamp = action.get("action_ts") or body.get("trigger_id") or ""
     return AgentCommand(
         event_id=EventId(f"action:{agent.user_id}:{action['action_id']}:{stamp}"),
@@ -323,10 +348,14 @@ def action_command(
     )
 
 
-def slash_command(command: Mapping[str, Any], agent: Agent) -> AgentCommand:
-    """`/pomoc claim 42`, `/pomoc priority 42 critical`, `/pomoc stats`; nothing -> help."""
+def slash_command(
+    command: Mapping[str, Any], agent: Agent, mentions: tuple[Agent, ...] = ()
+) -> AgentCommand:
+    """`/pomoc claim 42`, `/pomoc priority 42 critical`, `/pomoc stats`; nothing -> help.
+
+    Slack never sends a slash command from a thread, so without a number the command names
+    its channel (`claim` there lists the channel's open tickets)."""
     parsed, ticket_id = commands.parse_slash(command.get("text") or "")
-    # Typed in a ticket's thread, the command needs no id (when Slack says which thread).
     thread_ts = command.get("thread_ts")
     channel = ChannelId(command["channel_id"]) if "channel_id" in command else None
     thread = ThreadRef(PLATFORM, channel, ThreadId(thread_ts)) if thread_ts and channel else None
@@ -337,4 +366,6 @@ def slash_command(command: Mapping[str, Any], agent: Agent) -> AgentCommand:
         command=parsed,
         thread=thread,
         ticket_id=ticket_id,
+        channel=channel,
+        mentions=mentions,
     )

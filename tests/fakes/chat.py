@@ -53,6 +53,9 @@ class FakeChat:
         self.posts.append((thread, message, key))
         return f"m{next(self._ids)}"
 
+    async def probe(self, *, channel: str | None) -> None:
+        self._maybe_fail(f"probe:{channel}")
+
     async def announce(self, *, channel: str, text: str, key: str, retry: bool) -> str:
         self._maybe_fail(key, retry)
         self.announcements.append((channel, text))

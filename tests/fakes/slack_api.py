@@ -48,6 +48,34 @@ class FakeSlack:
     files: dict[str, bytes] = field(default_factory=dict)  # private files agents shared
     downloads: list[dict] = field(default_factory=list)
     missing_channels: set[str] = field(default_factory=set)
+    channel_names: dict[str, str] = field(default_factory=dict)  # for conversations.info
+    file_infos: dict[str, dict] = field(default_factory=dict)  # file id -> files.info's `file`
+    # Channels the bot was never invited to or was removed from, and archived ones: Slack
+    # refuses posts there (not_in_channel / is_archived) until an operator fixes it.
+    outside_channels: set[str] = field(default_factory=set)
+    archived_channels: set[str] = field(default_factory=set)
+    # A token Slack no longer accepts: every call fails with this error (e.g. token_revoked).
+    token_error: str | None = None
+    # The app's granted scopes, as Slack reports them in auth.test's X-OAuth-Scopes header.
+    scopes: tuple[str, ...] = (
+        "channels:history",
+        "channels:read",
+        "chat:write",
+        "commands",
+        "files:read",
+        "files:write",
+        "groups:history",
+        "groups:read",
+        "users:read",
+    )
+    # Members of each channel (users and the bot); channels not listed have every known user.
+    members: dict[str, set[str]] = field(default_factory=dict)
+    # Slack's chat.postMessage limit, about one message a second per channel (None: not enforced).
+    post_interval: float | None = None
+    _last_post: dict[str, float] = field(default_factory=dict)
+    rate_limited: int = 0  # how many 429s the limit answered
+    deleted_roots: set[str] = field(default_factory=set)
+    posted: list[tuple[str, float]] = field(default_factory=list)  # (channel, monotonic time)
     socket_url: str | None = None
     _failures: dict[str, list[Failure]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -118,13 +146,26 @@ class FakeSlack:
     def find(self, channel: str, ts: str) -> dict | None:
         return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
 
-    def wire(self) -> str:
-        """Everything chat.* calls carried, as one string (for leak and escaping checks)."""
-        return "\n".join(
-            json.dumps(call.params, ensure_ascii=False)
-            for call in self.calls
-            if call.method.startswith("chat.")
-        )
+    def parsed(self) -> str:
+        """What Slack would format or parse in chat.* calls: each `text` and every mrkdwn
+        object (rich_text text elements and plain_text are shown as they are)."""
+        found: list[str] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("type") == "mrkdwn":
+                    found.append(node.get("text", ""))
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        for call in self.calls:
+            if call.method.startswith("chat."):
+                found.append(str(call.params.get("text") or ""))
+                walk(call.params.get("blocks") or [])
+        return "\n".join(found)
 
     # -- HTTP -------------------------------------------------------------------------------
 
@@ -158,13 +199,41 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
+        if self.token_error is not None:
+            return web.json_response({"ok": False, "error": self.token_error})
         if channel in self.missing_channels:
             return web.json_response({"ok": False, "error": "channel_not_found"})
+        if refusal := self._refusal(method, channel):
+            return refusal
         handler = self._handlers().get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         result = handler(params)
-        return web.json_response({"ok": True, **result})
+        if result.get("ok") is False:
+            return web.json_response(result)
+        headers = {"X-OAuth-Scopes": ",".join(self.scopes)} if method == "auth.test" else {}
+        return web.json_response({"ok": True, **result}, headers=headers)
+
+    def _refusal(self, method: str, channel: str | None) -> web.Response | None:
+        """What Slack answers a post it will not take: a channel the bot is not in or that is
+        archived, or a second message within the per-channel limit (429 with Retry-After)."""
+        if method not in ("chat.postMessage", "chat.update", "files.completeUploadExternal"):
+            return None
+        if channel in self.archived_channels:
+            return web.json_response({"ok": False, "error": "is_archived"})
+        if channel in self.outside_channels:
+            return web.json_response({"ok": False, "error": "not_in_channel"})
+        if method == "chat.postMessage" and self.post_interval is not None and channel:
+            now = time.monotonic()
+            wait = self._last_post.get(channel, -1e9) + self.post_interval - now
+            if wait > 0:
+                self.rate_limited += 1
+                headers = {"Retry-After": str(max(1, round(wait)))}
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers=headers
+                )
+            self._last_post[channel] = now
+        return None
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
@@ -193,7 +262,10 @@ class FakeSlack:
             "chat.postEphemeral": self.m_chat_postEphemeral,
             "chat.getPermalink": self.m_chat_getPermalink,
             "users.info": self.m_users_info,
+            "conversations.info": self.m_conversations_info,
+            "files.info": self.m_files_info,
             "conversations.history": self.m_conversations_history,
+            "conversations.members": self.m_conversations_members,
             "conversations.replies": self.m_conversations_replies,
             "files.getUploadURLExternal": self.m_files_getUploadURLExternal,
             "files.completeUploadExternal": self.m_files_completeUploadExternal,
@@ -214,8 +286,15 @@ class FakeSlack:
     def m_apps_connections_open(self, _params: dict) -> dict:
         return {"url": self.socket_url}
 
+    def delete_root(self, channel: str, ts: str) -> None:
+        """Someone deleted a thread's root in Slack: replies to it are refused from now on."""
+        self.m_chat_delete({"channel": channel, "ts": ts})
+        self.deleted_roots.add(ts)
+
     def m_chat_postMessage(self, params: dict) -> dict:
         channel = params["channel"]
+        if params.get("thread_ts") in self.deleted_roots:
+            return {"ok": False, "error": "thread_not_found"}
         message = {
             "type": "message",
             "ts": self.next_ts(),
@@ -229,6 +308,7 @@ class FakeSlack:
         if params.get("thread_ts"):
             message["thread_ts"] = params["thread_ts"]
         self.messages.setdefault(channel, []).append(message)
+        self.posted.append((channel, time.monotonic()))
         return {"channel": channel, "ts": message["ts"], "message": _public(message)}
 
     def m_chat_update(self, params: dict) -> dict:
@@ -262,11 +342,37 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         return {"user": user}
 
+    def m_files_info(self, params: dict) -> dict:
+        """A Slack Connect file shared with `file_access: check_file_info` is described here."""
+        info = self.file_infos.get(params["file"])
+        if info is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"file": info}
+
     def m_conversations_history(self, params: dict) -> dict:
         full = _truthy(params.get("include_all_metadata"))
         roots = list(reversed(self.roots(params["channel"])))  # newest first
         limit = int(params.get("limit") or 100)
         return {"messages": [_public(m, full) for m in roots[:limit]], "has_more": False}
+
+    def m_conversations_info(self, params: dict) -> dict:
+        channel = params["channel"]  # unknown ones: `missing_channels` (channel_not_found)
+        return {
+            "channel": {
+                "id": channel,
+                "name": self.channel_names.get(channel) or channel.lower(),
+                "is_channel": True,
+                "is_archived": channel in self.archived_channels,
+                "is_member": channel not in self.outside_channels,
+            }
+        }
+
+    def m_conversations_members(self, params: dict) -> dict:
+        channel = params["channel"]
+        known = self.members.get(channel)
+        if known is None:
+            known = {*self.users, *(() if channel in self.outside_channels else (BOT_USER,))}
+        return {"members": sorted(known), "response_metadata": {"next_cursor": ""}}
 
     def m_conversations_replies(self, params: dict) -> dict:
         full = _truthy(params.get("include_all_metadata"))

@@ -113,27 +113,28 @@ async def test_commands_answer_in_the_thread_and_update_the_root(matrix):
         content = await content_of(matrix, notice.event_id)
         assert content["msgtype"] == "m.notice"
 
-    await command("!claim", "assigned to Anna z supportu")
-    await anna.wait_for(lambda m: m.event_id != root.event_id and "Assignee: Anna" in m.body)
-    await command("!priority critical", "priority: critical")
-    await anna.wait_for(lambda m: "Priority: critical" in m.body and m.body.startswith("* "))
+    await command("!claim", "przypisane do: Anna z supportu")
+    await anna.wait_for(lambda m: m.event_id != root.event_id and "Przypisane: Anna" in m.body)
+    await command("!priority critical", "priorytet krytyczny")
+    await anna.wait_for(lambda m: "Priorytet: krytyczny" in m.body and m.body.startswith("* "))
     bartek = matrix.bartek.client.user_id
-    await command(f"!assign {bartek}", f"assigned to {bartek}")
-    await anna.wait_for(lambda m: f"Assignee: {bartek}" in m.body)
-    await command("!article p24-crc", "Article p24-crc sent")
+    # A typed Matrix id is resolved to the agent: their display name, never the id.
+    await command(f"!assign {bartek}", "przypisane do: Bartek.")
+    await anna.wait_for(lambda m: "Przypisane: Bartek" in m.body)
+    await command("!article p24-crc", "Artykuł p24-crc wysłany")
     await matrix.shop_sees(ticket_id, lambda m: "Przelewy24: klucz CRC" in m["body"])
-    await command("!resolve", "resolved by Anna z supportu")
+    await command("!resolve", "rozwiązane przez: Anna z supportu")
     # Waited for before reopening: a newer pending root update would supersede this one.
-    resolved = await anna.wait_for(lambda m: "Status: resolved" in m.body)
-    await command("!reopen", f"Ticket #{ticket_id} reopened")
+    resolved = await anna.wait_for(lambda m: "Status: rozwiązane" in m.body)
+    await command("!reopen", f"Zgłoszenie #{ticket_id} ponownie otwarte")
     after = anna.seen.index(resolved)
-    await anna.wait_for(lambda m: "Status: open" in m.body and anna.seen.index(m) > after)
-    await command("!frobnicate", "Commands:")
+    await anna.wait_for(lambda m: "Status: otwarte" in m.body and anna.seen.index(m) > after)
+    await command("!frobnicate", "Polecenia:")
     # Neither the commands nor the answers to them (notices for agents) reach the shop.
     view = await matrix.shop_view(ticket_id)
     assert all(not m["body"].startswith("!") for m in view["messages"])
-    assert all("assigned to" not in m["body"] for m in view["messages"])
-    assert all("Commands:" not in m["body"] for m in view["messages"])
+    assert all("przypisane do" not in m["body"] for m in view["messages"])
+    assert all("Polecenia:" not in m["body"] for m in view["messages"])
 
 
 async def test_stranger_is_ignored(matrix):
@@ -216,10 +217,10 @@ async def test_stats_in_the_room_answer_in_the_room(matrix):
     await matrix.anna.client.room_send(
         matrix.room_id, "m.room.message", {"msgtype": "m.text", "body": "!resolve"}
     )
-    await matrix.anna.wait_for(lambda m: "No ticket here" in m.body)
+    await matrix.anna.wait_for(lambda m: "Brak zgłoszenia" in m.body)
     answers = [m for m in matrix.anna.seen if m.sender == matrix.adapter.user_id]
-    assert [m.body for m in answers if "No ticket here" in m.body] == [
-        "⚠️ No ticket here: use the command in a ticket's thread."
+    assert [m.body for m in answers if "Brak zgłoszenia" in m.body] == [
+        "⚠️ Brak zgłoszenia: użyj polecenia w wątku zgłoszenia albo podaj numer (/pomoc claim 42)."
     ]
 
 
@@ -233,7 +234,7 @@ async def test_only_invites_from_agents_are_accepted(matrix):
     await matrix.anna.client.room_send(
         agents_room, "m.room.message", {"msgtype": "m.text", "body": "!help"}
     )
-    await matrix.anna.wait_for(lambda m: m.room_id == agents_room and "Commands:" in m.body)
+    await matrix.anna.wait_for(lambda m: m.room_id == agents_room and "Polecenia:" in m.body)
     assert not await _is_member(matrix.stranger, strangers_room, bot)
 
 
@@ -335,7 +336,7 @@ async def test_a_slow_room_does_not_hold_up_another(matrix):
     await matrix.anna.client.room_send(
         other, "m.room.message", {"msgtype": "m.text", "body": "!help"}
     )
-    answer = await matrix.anna.wait_for(lambda m: m.room_id == other and "Commands:" in m.body)
+    answer = await matrix.anna.wait_for(lambda m: m.room_id == other and "Polecenia:" in m.body)
     assert answer.sender == bot
     assert stored(matrix, body="powoli") == []  # still held, yet the sync went on
     release.set()
@@ -365,7 +366,7 @@ async def test_an_encrypted_room_is_reported_to_the_managers_once_a_day(
         }
         for _ in range(2):
             await harness.anna.client.room_send(harness.room_id, "m.room.encrypted", sealed)
-        notice = await harness.anna.wait_for(lambda m: "cannot read" in m.body)
+        notice = await harness.anna.wait_for(lambda m: "nie może czytać" in m.body)
         assert notice.sender == harness.adapter.user_id
         assert harness.room_id in notice.body and "Anna z supportu" in notice.body
 

@@ -2,17 +2,31 @@
 
 from datetime import time
 
+import pytest
+
 from bot.commands import Stats
-from bot.config import SupportHoursConfig
+from bot.config import Secrets, SupportHoursConfig
 from bot.digest import ManagerReports
 from bot.events import AgentCommand
 from bot.hours import SupportHours
 from bot.sla import SlaMonitor
 from bot.stats import digest_period
-from tests.helpers import ANNA, agent_reply
+from pomoc.runtime import build_core
+from tests.fakes.triage import KeywordTriager
+from tests.helpers import ANNA, agent_reply, auth
 from tests.scheduling.conftest import MANAGERS, warsaw
 
 HOURS = SupportHours(SupportHoursConfig())
+METRICS_TOKEN = "metrics-token-for-tests"
+
+
+@pytest.fixture
+def services(config, clock):
+    """With a metrics token: the public app serves /metrics only behind one."""
+    secrets = Secrets.from_env({"POMOC_METRICS_TOKEN": METRICS_TOKEN})
+    core = build_core(config, secrets, clock=clock, triager=KeywordTriager(), migrate=False)
+    yield core
+    core.db.dispose()
 
 
 def test_the_digest_covers_the_day_before_its_time_and_follows_dst():
@@ -80,7 +94,7 @@ async def test_metrics_report_tickets_outbox_and_sla(
     services, runtime, client, clock, open_ticket, other_shop
 ):
     await busy_day(services, runtime, clock, open_ticket, other_shop)
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=auth(METRICS_TOKEN))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     body = response.text

@@ -202,14 +202,14 @@ async def test_buttons(runtime, http, shop_token, fake):
     assert (await click(http, fake, "pomoc_claim", ticket_id)).status_code == 200
     assert ticket_row(runtime.core, ticket_id).assignee == "Anna Nowak"
     assert fake.responses[-1] == {
-        "text": f"Ticket #{ticket_id} assigned to Anna Nowak.",
+        "text": f"Zgłoszenie #{ticket_id} przypisane do: Anna Nowak.",
         "response_type": "ephemeral",
         "replace_original": False,
     }
 
     await click(http, fake, "pomoc_critical", ticket_id)
     assert ticket_row(runtime.core, ticket_id).priority == "critical"
-    assert fake.responses[-1]["text"] == f"Ticket #{ticket_id} priority: critical."
+    assert fake.responses[-1]["text"] == f"Zgłoszenie #{ticket_id}: priorytet krytyczny."
 
     await click(http, fake, "pomoc_resolve", ticket_id)
     assert ticket_row(runtime.core, ticket_id).status == "resolved"
@@ -232,17 +232,28 @@ async def test_pomoc_slash_command(runtime, http, shop_token, fake):
         assert fake.responses[-1]["response_type"] == "ephemeral"
         return fake.responses[-1]["text"]
 
-    assert (await run("")).startswith("Commands:")
-    assert (await run("help")).startswith("Commands:")
-    assert await run(f"claim {ticket_id}") == f"Ticket #{ticket_id} assigned to Anna Nowak."
-    assert await run(f"assign {ticket_id} Basia") == f"Ticket #{ticket_id} assigned to Basia."
-    assert await run(f"priority {ticket_id} critical") == f"Ticket #{ticket_id} priority: critical."
-    assert "sent to the shop" in await run(f"article #{ticket_id} p24-crc")
-    assert await run(f"resolve {ticket_id}") == f"Ticket #{ticket_id} resolved by Anna Nowak."
-    assert await run(f"reopen {ticket_id}") == f"Ticket #{ticket_id} reopened by Anna Nowak."
+    assert (await run("")).startswith("Polecenia:")
+    assert (await run("help")).startswith("Polecenia:")
+    assert await run(f"claim {ticket_id}") == f"Zgłoszenie #{ticket_id} przypisane do: Anna Nowak."
+    assert (
+        await run(f"assign {ticket_id} Basia") == f"Zgłoszenie #{ticket_id} przypisane do: Basia."
+    )
+    assert (
+        await run(f"priority {ticket_id} critical")
+        == f"Zgłoszenie #{ticket_id}: priorytet krytyczny."
+    )
+    assert "wysłany do sklepu" in await run(f"article #{ticket_id} p24-crc")
+    assert (
+        await run(f"resolve {ticket_id}")
+        == f"Zgłoszenie #{ticket_id} rozwiązane przez: Anna Nowak."
+    )
+    assert (
+        await run(f"reopen {ticket_id}")
+        == f"Zgłoszenie #{ticket_id} ponownie otwarte przez: Anna Nowak."
+    )
     assert await run("stats")
-    assert (await run("bogus")).startswith("Commands:")
-    assert "No ticket" in await run("claim 99999")
+    assert (await run("bogus")).startswith("Polecenia:")
+    assert "Brak zgłoszenia" in await run("claim 99999")
     row = ticket_row(runtime.core, ticket_id)
     assert (row.status, row.priority, row.assignee) == ("open", "critical", "Basia")
 
@@ -253,7 +264,7 @@ async def test_command_in_thread_answers_ephemerally(runtime, http, shop_token, 
     assert ticket_row(runtime.core, ticket_id).assignee == "Anna Nowak"
     [answer] = fake.ephemerals
     assert (answer["channel"], answer["user"], answer["thread_ts"]) == (SUPPORT, ANNA, ts)
-    assert "assigned to Anna Nowak" in answer["text"]
+    assert "przypisane do: Anna Nowak" in answer["text"]
     bodies = [m["body"] for m in await panel_messages(http, shop_token, ticket_id)]
     assert "!claim" not in bodies
 

@@ -45,7 +45,7 @@ async def test_ticket_opens_root_with_blocks_buttons_and_files(runtime, http, sh
     text = str(root["blocks"])
     for expected in ("Nie działa koszyk", "Sklep Ani", "otwarte", "sklep.pl/admin/orders/15"):
         assert expected in text
-    assert f"/panel/tickets/{ticket_id}" in text
+    assert f"/agent/tickets/{ticket_id}?exp=" in text  # the agents' own page, signed
     assert [(b["action_id"], b["value"]) for b in buttons(root)] == [
         ("pomoc_claim", str(ticket_id)),
         ("pomoc_resolve", str(ticket_id)),
@@ -54,7 +54,7 @@ async def test_ticket_opens_root_with_blocks_buttons_and_files(runtime, http, sh
     assert all(
         block["text"].get("verbatim") is True
         for block in root["blocks"]
-        if block["type"] == "section" and "text" in block
+        if block["type"] == "section" and "text" in block and block["text"]["type"] == "mrkdwn"
     )
     # The shop's screenshot went into the thread through files_upload_v2.
     [upload] = [u for u in fake.uploads.values() if u.get("thread_ts")]
@@ -77,12 +77,15 @@ async def test_shop_follow_up_and_hostile_text_are_escaped(runtime, http, shop_t
     assert "Sklep Ani" in reply["text"]
     assert (
         "&lt;!channel&gt; pilne &lt;@UANNA&gt; &amp; &lt;https://evil.example|kliknij&gt;"
-        in (reply["blocks"][0]["text"]["text"])
+        in reply["text"]
     )
-    wire = fake.wire()
+    # In the blocks the text is a rich_text text element: shown as typed, never parsed.
+    [section] = reply["blocks"][0]["elements"]
+    assert {"type": "text", "text": HOSTILE} in section["elements"]
+    parsed = fake.parsed()
     for raw in ("<!channel>", "<@UANNA>", "<https://evil.example"):
-        assert raw not in wire
-    assert "&lt;!channel&gt;" in str(fake.roots(SUPPORT)[0]["blocks"])
+        assert raw not in parsed
+    assert "&lt;!channel&gt;" in fake.roots(SUPPORT)[0]["text"]
 
 
 async def test_burst_of_thirty_tickets_keeps_the_channel_rate(database_url, tmp_path, clock, fake):
@@ -136,7 +139,7 @@ async def test_rate_limited_then_delivered_once(runtime, http, shop_token, fake,
         assert session.exec(select(OutboxItem)).one().state == "done"
 
 
-async def test_server_error_retries_and_missing_channel_is_permanent(
+async def test_server_error_retries_and_a_missing_channel_waits_for_its_fix(
     runtime, http, shop_token, fake, clock
 ):
     fake.fail("chat.postMessage", status=500, error="internal_error")
@@ -151,7 +154,14 @@ async def test_server_error_retries_and_missing_channel_is_permanent(
     await runtime.dispatcher.deliver_once()
     with runtime.core.db.transaction() as session:
         item = session.exec(select(OutboxItem)).one()
-        assert item.state == "dead" and "channel_not_found" in item.last_error
+        # An operator can fix a wrong or deleted channel: the ticket waits, it is not given up.
+        assert item.state == "pending" and "channel_not_found" in item.last_error
+    fake.missing_channels.discard(SUPPORT)
+    clock.advance(minutes=10)
+    await runtime.dispatcher.deliver_once()
+    with runtime.core.db.transaction() as session:
+        assert session.exec(select(OutboxItem)).one().state == "done"
+    assert len(fake.roots(SUPPORT)) == 1
 
 
 async def test_retry_with_an_already_posted_key_does_not_post_twice(runtime, fake):
@@ -174,7 +184,7 @@ async def test_retry_with_an_already_posted_key_does_not_post_twice(runtime, fak
     announced = await adapter.announce(channel="CMGR", text="SLA <!here>", key="k-a", retry=False)
     assert await adapter.announce(channel="CMGR", text="x", key="k-a", retry=True) == announced
     assert len(fake.roots("CMGR")) == 1
-    assert "<!here>" not in fake.wire()
+    assert "<!here>" not in fake.parsed()
 
 
 async def test_update_root_edits_in_place(runtime, http, shop_token, fake):
@@ -216,7 +226,7 @@ def _ticket_view(ticket_id: int = 1, **changes):
         "assignee": None,
         "order_url": None,
         "created_at": datetime(2026, 11, 25, tzinfo=UTC),
-        "panel_url": f"http://pomoc/panel/tickets/{ticket_id}",
+        "page_url": f"http://pomoc/agent/tickets/{ticket_id}?exp=1&sig=s",
     }
     return TicketView(**{**fields, **changes})
 
@@ -294,7 +304,7 @@ async def test_critical_ticket_at_night_pages_on_call(database_url, tmp_path, cl
     [root] = fake.roots(SUPPORT)
     assert root["text"].startswith("<!subteam^SONCALL> 🔴")
     assert "<!subteam^SONCALL>" in str(root["blocks"])
-    assert "<!here>" not in fake.wire()
+    assert "<!here>" not in fake.parsed()
     runtime.core.db.dispose()
 
 

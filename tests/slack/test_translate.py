@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.slack import translate
+from adapters.slack import blocks, translate
 from bot.commands import Help, SetPriority
 from bot.events import Agent, AgentCommand, ThreadMessage, ThreadRef
+from bot.richtext import RichText
 from bot.views import MessageView, Suggestion, TicketView
 from bot.vocabulary import Priority
 
@@ -25,40 +26,84 @@ def view(**changes) -> TicketView:
         "assignee": "Anna",
         "order_url": "https://sklep.pl/o?a=1&b=|x",
         "created_at": datetime(2026, 11, 25, tzinfo=UTC),
-        "panel_url": "http://pomoc/panel/tickets/42",
+        "page_url": "http://pomoc/agent/tickets/42?exp=1&sig=s",
         "suggestions": (Suggestion("p24", "P24 <klucz>", "https://pomoc.pl/p24", 1.0),),
         "mention": "<!subteam^S1>",
     }
     return TicketView(**{**fields, **changes})
 
 
-def test_root_blocks_escape_shop_text_but_keep_the_configured_mention():
-    blocks = translate.ticket_blocks(view())
-    text = str(blocks)
-    assert "<!subteam^S1>" in text  # on-call comes from the config
+def mrkdwn_texts(blocks_: list) -> list[str]:
+    """Every text Slack would format or parse (mrkdwn objects, anywhere in the blocks)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks_)
+    return found
+
+
+def literal_texts(blocks_: list) -> list[str]:
+    """The texts Slack shows literally: rich_text text elements."""
+    return [
+        element["text"]
+        for block in blocks_
+        if block["type"] == "rich_text"
+        for section in block["elements"]
+        for element in section["elements"]
+        if element["type"] == "text"
+    ]
+
+
+def test_root_blocks_keep_shop_text_literal_but_the_configured_mention_pages():
+    blocks_ = translate.ticket_blocks(view(), "pl")
+    formatted = "\n".join(mrkdwn_texts(blocks_))
+    assert "<!subteam^S1>" in formatted  # on-call comes from the config
     for raw in ("<!channel>", "<@U1>", "<Syn>", "<klucz>"):
-        assert raw not in text
-    assert "&lt;!channel&gt; awaria" in text and "Sklep &amp; &lt;Syn&gt;" in text
-    assert "<https://sklep.pl/o?a=1&amp;b=%7Cx|" in text
-    assert "<https://pomoc.pl/p24|P24 &lt;klucz&gt;>" in text
-    assert "krytyczny" in text
-    assert [b["action_id"] for b in blocks[-1]["elements"]] == [
+        assert raw not in formatted  # nothing the shop wrote is ever parsed as mrkdwn
+    assert "<!channel> awaria" in literal_texts(blocks_)  # shown as typed, never a ping
+    assert "<@U1> pomocy" in literal_texts(blocks_)
+    assert "Sklep: Sklep & <Syn>" in str(blocks_)  # a plain_text field
+    assert "'url': 'https://sklep.pl/o?a=1&b=|x'" in str(blocks_)  # a link element
+    assert "<https://pomoc.pl/p24|P24 &lt;klucz&gt;>" in formatted
+    assert "krytyczny" in str(blocks_)
+    assert [b["action_id"] for b in blocks_[-1]["elements"]] == [
         "pomoc_claim",
         "pomoc_resolve",
         "pomoc_critical",
     ]
-    assert len(blocks) <= 50
+    assert len(blocks_) <= 50
 
 
-def test_long_body_fits_a_section():
-    blocks = translate.ticket_blocks(view(body="x" * 10_000, mention=None))
-    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
+def test_a_resolved_root_offers_reopen_instead():
+    resolved = translate.ticket_blocks(view(status="resolved"), "pl")
+    assert [b["action_id"] for b in resolved[-1]["elements"]] == ["pomoc_reopen"]
 
 
-def test_message_text_names_the_shop_and_escapes():
-    message = MessageView(1, 42, "shop", "Sklep Ani", "a <!here> & b")
-    assert translate.message_text(message) == "🏪 *Sklep Ani*: a &lt;!here&gt; &amp; b"
-    assert translate.message_blocks(message)[0]["text"]["verbatim"] is True
+def test_long_body_is_split_within_the_limits_and_never_cut():
+    body = ("słowo " * 2000).strip()  # 11,999 characters
+    blocks_ = translate.ticket_blocks(view(body=body, mention=None), "pl")
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks_)
+    assert all(len(t) <= 3000 for t in literal_texts(blocks_))
+    assert len(blocks_) <= 50
+    shown = " ".join(t for t in literal_texts(blocks_) if t.startswith("słowo"))
+    assert shown == body
+
+
+def test_message_names_the_shop_and_keeps_its_text_literal():
+    message = MessageView(1, 42, "shop", "Sklep *Ani*", "a <!here> & *b* _c_")
+    [(fallback, blocks_)] = translate.message_posts(message, "pl")
+    assert fallback == "🏪 Sklep *Ani*: a &lt;!here&gt; &amp; *b* _c_"
+    assert literal_texts(blocks_) == ["🏪 ", "Sklep *Ani*", ": ", "a <!here> & *b* _c_"]
+    assert mrkdwn_texts(blocks_) == []
 
 
 @pytest.mark.parametrize(
@@ -68,7 +113,10 @@ def test_message_text_names_the_shop_and_escapes():
         ("<@U2|basia> hej", "@basia hej"),
         ("<http://x.pl|etykieta>", "etykieta (http://x.pl)"),
         ("<http://x.pl>", "http://x.pl"),
-        ("<mailto:a@b.pl|a@b.pl>", "a@b.pl (mailto:a@b.pl)"),
+        ("<mailto:a@b.pl|a@b.pl>", "a@b.pl"),  # Slack's automatic links are not doubled
+        ("<http://status.example.com|status.example.com>", "status.example.com"),
+        ("<#C1>", "#wsparcie"),
+        (":white_check_mark: gotowe", "✅ gotowe"),
         ("*ważne* i _kursywa_ i ~skreślone~", "ważne i kursywa i skreślone"),
         ("a &amp; b &lt;3 &gt;", "a & b <3 >"),
         ("<!channel> <!here>", "@channel @here"),
@@ -78,8 +126,8 @@ def test_message_text_names_the_shop_and_escapes():
     ],
 )
 def test_to_plain(mrkdwn, plain):
-    names = {"U1": "Anna Nowak"}
-    assert translate.to_plain(mrkdwn, lambda user: names.get(user, user)) == plain
+    names = {"U1": "Anna Nowak", "C1": "wsparcie"}
+    assert blocks.to_plain(mrkdwn, names.get, names.get) == plain
 
 
 def test_thread_reply_and_commands():
@@ -87,7 +135,8 @@ def test_thread_reply_and_commands():
     assert translate.is_thread_reply(event)
     assert not translate.is_thread_reply({**event, "thread_ts": "2.0"})
     assert not translate.is_thread_reply({k: v for k, v in event.items() if k != "thread_ts"})
-    assert translate.thread_message("Ev1", event, ANNA, "x") == ThreadMessage(
+    said = translate.Said(RichText("x"))
+    assert translate.thread_message("Ev1", event, ANNA, said) == ThreadMessage(
         "Ev1", ThreadRef("slack", "C1", "1.0"), "2.0", ANNA, "x"
     )
     command = translate.slash_command({"text": "priority #42 critical", "trigger_id": "t"}, ANNA)
@@ -112,7 +161,7 @@ def test_metadata_round_trip():
 
 
 def test_code_spans_lose_their_backticks():
-    assert translate.to_plain("użyj `CRC-123` i\n```\nlinia 1\n```") == "użyj CRC-123 i\nlinia 1"
+    assert blocks.to_plain("użyj `CRC-123` i\n```\nlinia 1\n```") == "użyj CRC-123 i\nlinia 1"
 
 
 def test_slash_command_in_a_thread_uses_the_thread():
@@ -124,7 +173,7 @@ def test_slash_command_in_a_thread_uses_the_thread():
 
 def test_reply_action_is_keyed_by_the_message():
     message = {"user": "UANNA", "ts": "2.0", "thread_ts": "1.0", "text": "x"}
-    event = translate.reply_action("C1", message, ANNA, "x")
+    event = translate.reply_action("C1", message, ANNA, translate.Said(RichText("x")))
     assert event.via_reply_action and event.thread == ThreadRef("slack", "C1", "1.0")
     assert (event.event_id, event.message_id) == ("reply:C1:2.0", "2.0:reply")
 

@@ -5,16 +5,21 @@ import re
 
 from fastapi import APIRouter, FastAPI
 
-from adapters.panel.web import live, pages
-from adapters.panel.web.session import PanelSessions, SessionSigner
+from adapters.panel import badge
+from adapters.panel.web import agent_page, live, login, pages
+from adapters.panel.web.session import PanelSessions, Sessions
 
 router = APIRouter()
 router.include_router(pages.router)
+router.include_router(login.router)
 router.include_router(live.router)
+router.include_router(badge.router)
+router.include_router(agent_page.router)
 
 
 class RedactLoginToken(logging.Filter):
-    """Keeps the shop token of a login link (`/panel/login?token=...`) out of access logs."""
+    """Keeps a shop token someone put in an old-style login URL (`/panel/login?token=...`, now
+    refused) out of access logs."""
 
     pattern = re.compile(r"([?&]token=)[^&\s\"]+")
 
@@ -32,9 +37,9 @@ REDACT_LOGIN_TOKEN = RedactLoginToken()
 
 def install_sessions(app: FastAPI, *, secret: str) -> None:
     """Let browsers in by cookie (after the login link) on the inbox and the panel API."""
-    signer = SessionSigner(secret)
-    app.state.session_signer = signer
-    app.add_middleware(PanelSessions, signer=signer)
+    sessions = Sessions(secret)
+    app.state.sessions = sessions
+    app.add_middleware(PanelSessions, sessions=sessions)
     logging.getLogger("uvicorn.access").addFilter(REDACT_LOGIN_TOKEN)
 
 

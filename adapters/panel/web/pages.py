@@ -3,17 +3,15 @@
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from adapters.panel.api import RowId
 from adapters.panel.auth import core
 from adapters.panel.schemas import detail_out, list_out
 from adapters.panel.web import render
-from adapters.panel.web.session import SessionSigner, clear_session_cookie, set_session_cookie
-from bot import texts
 from bot.core import Core
 from bot.errors import NotFound
 from bot.views import Suggestion
@@ -21,7 +19,12 @@ from storage import repositories as repo
 from storage.models import Shop
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-STATIC_FILES = {"inbox.css": "text/css", "inbox.js": "text/javascript"}
+STATIC_FILES = {
+    "inbox.css": "text/css",
+    "inbox.js": "text/javascript",
+    "login.js": "text/javascript",
+    "badge.js": "text/javascript",
+}
 LIST_LIMIT = 200
 # Only the start of a long description matters for finding articles.
 HINT_CHARS = 2000
@@ -53,57 +56,6 @@ async def not_found_page(request: Request, app: Core, shop: Shop) -> HTMLRespons
     unread = await unread_count(app, shop)
     values = render.context(app, request)
     return render.page("not_found.html", status=404, shop=shop, unread=unread, **values)
-
-
-def _secure(request: Request, app: Core) -> bool:
-    """Whether the cookie must be HTTPS-only: served over HTTPS, or behind a proxy that is."""
-    return request.url.scheme == "https" or app.config.server.public_url.startswith("https:")
-
-
-async def _log_in(request: Request, app: Core, token: str) -> Response:
-    def lookup() -> Shop | None:
-        with app.db.transaction() as session:
-            return repo.shop_by_token(session, token.strip())
-
-    shop = await run_in_threadpool(lookup) if token.strip() else None
-    response: Response
-    if shop is None:
-        response = login_page(request, app, message=texts.WEB_LOGIN_FAILED)
-    else:
-        # A redirect at once: the token must not stay in the address bar, history or Referer.
-        response = RedirectResponse("/panel", status_code=303)
-        signer: SessionSigner = request.app.state.session_signer
-        cookie = signer.issue(shop, now=app.ctx.clock.now())
-        set_session_cookie(response, cookie, secure=_secure(request, app))
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@router.get("/login")
-async def login_link(
-    request: Request, app: CoreDep, token: Annotated[str, Query(max_length=200)] = ""
-) -> Response:
-    """The link the platform gives the owner: exchanges the shop token for a session cookie."""
-    return await _log_in(request, app, token)
-
-
-@router.post("/login")
-async def login_form(
-    request: Request, app: CoreDep, token: Annotated[str, Form(max_length=200)] = ""
-) -> Response:
-    return await _log_in(request, app, token)
-
-
-@router.post("/logout", status_code=204)
-async def log_out(request: Request, app: CoreDep) -> Response:
-    """Forget the session in this browser (a live session's CSRF token was checked already).
-
-    The cookie is signed, not stored: one copied elsewhere stays valid until it expires
-    (12 hours) or the shop's token is rotated."""
-    response = Response(status_code=204, headers={"Cache-Control": "no-store"})
-    clear_session_cookie(response, secure=_secure(request, app))
-    return response
 
 
 @router.get("")

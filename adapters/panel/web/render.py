@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
 
-from bot import texts
+from bot import richtext, texts
 from bot.config import AttachmentsConfig, SupportHoursConfig
 from bot.core import Core
 
@@ -64,6 +65,8 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters.update(local=_local, day=_day, size=_size, http_url=_http_url)
+# A message's text: an agent's formatting sanitised again here, else plain text with links.
+env.filters["rich"] = lambda body, body_html=None: Markup(richtext.render(body, body_html))
 env.globals["texts"] = texts
 
 

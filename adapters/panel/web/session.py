@@ -1,4 +1,6 @@
-"""Web inbox sessions: a signed HttpOnly cookie per shop, and the CSRF token bound to it."""
+"""Web inbox sessions: a random HttpOnly cookie whose hash is a `web_session` row, so logging
+out (or a rotated token, a deactivated shop) ends the session on the server; the CSRF token is
+bound to it."""
 
 import base64
 import hashlib
@@ -9,63 +11,76 @@ from datetime import datetime, timedelta
 
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot import texts
 from bot.core import Core
-from storage.models import Shop
+from storage import platform as platform_repo
+from storage import repositories as repo
+from storage.models import Shop, WebSession
 
 COOKIE = "pomoc_session"
 CSRF_HEADER = "x-csrf-token"
 MAX_AGE = timedelta(hours=12)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# The login form authenticates by the token it carries, never by the cookie.
-CSRF_EXEMPT = frozenset({"/panel/login"})
+# Login authenticates by the link or key it carries, never by the cookie (it checks the origin).
+CSRF_EXEMPT = frozenset({"/panel/login", "/panel/login/link"})
 
 
 @dataclass(frozen=True, slots=True)
-class WebSession:
+class WebSessionState:
     shop: Shop
+    token: str
     csrf_token: str
 
 
-class SessionSigner:
-    """Signs `shop id . issued . nonce`; the MAC also covers the shop's token hash, so rotating
-    the shop's token ends every session opened with the old one."""
+class Sessions:
+    """Opens, finds and ends sessions; the CSRF token is a MAC of the session's token."""
 
     def __init__(self, secret: str) -> None:
         if not secret:
             raise ValueError("the web inbox needs a secret key (POMOC_SECRET_KEY)")
-        # A derived key: the cookie MAC never reuses the raw secret other components may use.
+        # A derived key: the CSRF MAC never reuses the raw secret other components may use.
         self._key = hmac.new(secret.encode(), b"pomoc/panel-session", hashlib.sha256).digest()
 
-    def _mac(self, *parts: str) -> str:
-        digest = hmac.new(self._key, "|".join(parts).encode(), hashlib.sha256).digest()
+    def csrf_token(self, token: str) -> str:
+        digest = hmac.new(self._key, f"csrf|{token}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
-    def issue(self, shop: Shop, *, now: datetime) -> str:
-        shop_id, issued, nonce = str(shop.id), str(int(now.timestamp())), secrets.token_urlsafe(16)
-        mac = self._mac(shop_id, issued, nonce, shop.token_hash)
-        return ".".join((shop_id, issued, nonce, mac))
+    def open(self, app: Core, shop: Shop, *, now: datetime) -> str:
+        """A new session for the shop (in its own transaction); returns the cookie value."""
+        with app.db.transaction() as session:
+            return self.open_in(session, shop, now=now)
 
     @staticmethod
-    def shop_id(cookie: str) -> int | None:
-        """The shop a cookie claims (unverified: `verify` decides once the shop is loaded)."""
-        parts = cookie.split(".")
-        if len(parts) != 4 or not parts[0].isdigit() or len(parts[0]) > 10:
-            return None
-        return int(parts[0])
+    def open_in(session: Session, shop: Shop, *, now: datetime) -> str:
+        """A new session written in the caller's transaction (a login link is used up in it)."""
+        token = secrets.token_urlsafe(32)
+        session.add(
+            WebSession(
+                token_hash=repo.hash_token(token),
+                shop_id=repo.row_id(shop),
+                created_at=now,
+                expires_at=now + MAX_AGE,
+            )
+        )
+        return token
 
-    def verify(self, cookie: str, shop: Shop, *, now: datetime) -> WebSession | None:
-        shop_id, issued, nonce, mac = cookie.split(".")
-        expected = self._mac(shop_id, issued, nonce, shop.token_hash)
-        if not issued.isdigit() or not hmac.compare_digest(mac, expected):
+    def find(self, app: Core, token: str) -> WebSessionState | None:
+        if not token or len(token) > 100:
             return None
-        age = now.timestamp() - int(issued)
-        if not -60 <= age <= MAX_AGE.total_seconds():
+        with app.db.transaction() as session:
+            shop = platform_repo.session_shop(session, token, app.ctx.clock.now())
+        if shop is None:
             return None
-        return WebSession(shop=shop, csrf_token=self._mac("csrf", nonce))
+        return WebSessionState(shop=shop, token=token, csrf_token=self.csrf_token(token))
+
+    @staticmethod
+    def end(app: Core, token: str) -> None:
+        with app.db.transaction() as session:
+            platform_repo.forget_session(session, token, now=app.ctx.clock.now())
 
 
 def set_session_cookie(response: Response, value: str, *, secure: bool) -> None:
@@ -84,19 +99,13 @@ def clear_session_cookie(response: Response, *, secure: bool) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
 
 
-def _load_shop(app: Core, shop_id: int) -> Shop | None:
-    with app.db.transaction() as session:
-        shop = session.get(Shop, shop_id)
-        return shop if shop is not None and shop.active else None
-
-
 class PanelSessions:
-    """Turns a valid session cookie into `request.state.session_shop` (what `current_shop`
+    """Turns a live session cookie into `request.state.session_shop` (what `current_shop`
     reads), and refuses a state-changing cookie request without the session's CSRF token."""
 
-    def __init__(self, app: ASGIApp, *, signer: SessionSigner) -> None:
+    def __init__(self, app: ASGIApp, *, sessions: Sessions) -> None:
         self.app = app
-        self.signer = signer
+        self.sessions = sessions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,7 +114,9 @@ class PanelSessions:
         headers = Headers(scope=scope)
         # A bearer request is the platform's server talking: it never rides on a browser cookie.
         if "authorization" not in headers:
-            web = await self._session(scope, headers)
+            token = cookie_value(headers.get("cookie", ""))
+            app: Core = scope["app"].state.core
+            web = await run_in_threadpool(self.sessions.find, app, token) if token else None
             if web is not None:
                 if (
                     scope["method"] in UNSAFE_METHODS
@@ -119,22 +130,12 @@ class PanelSessions:
                     return
                 state = scope.setdefault("state", {})
                 state["session_shop"] = web.shop
+                state["session_token"] = web.token
                 state["csrf_token"] = web.csrf_token
         await self.app(scope, receive, send)
 
-    async def _session(self, scope: Scope, headers: Headers) -> WebSession | None:
-        cookie = _cookie(headers.get("cookie", ""))
-        shop_id = self.signer.shop_id(cookie) if cookie else None
-        if shop_id is None:
-            return None
-        app: Core = scope["app"].state.core
-        shop = await run_in_threadpool(_load_shop, app, shop_id)
-        if shop is None:
-            return None
-        return self.signer.verify(cookie, shop, now=app.ctx.clock.now())
 
-
-def _cookie(header: str) -> str:
+def cookie_value(header: str) -> str:
     for pair in header.split(";"):
         name, _, value = pair.strip().partition("=")
         if name == COOKIE:
