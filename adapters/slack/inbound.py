@@ -353,10 +353,8 @@ async def _edited(
     message = event.get("message") or {}
     previous = event.get("previous_message") or {}
     # Slack also sends message_changed for unfurls and reply counts: same text, nothing to do.
-    channel = event.get("channel")
-    if not _from_agent(inbound, channel, message, bot_user_id) or message.get(
-        "text"
-    ) == previous.get("text"):
+    unchanged = message.get("text") == previous.get("text")
+    if unchanged or not _from_agent(inbound, event.get("channel"), message, bot_user_id):
         return
     agent = await inbound.agent(message["user"])
     names, _people = await inbound.names(message)
