@@ -18,7 +18,7 @@ PATH = "/agent/tickets/{id}"
 @dataclass(frozen=True, slots=True)
 class AgentLinks:
     secret: str
-    public_url: str
+    public_url: str  # without a trailing slash, as `Context.public_url` gives it
 
     def _mac(self, ticket_id: int, expires: int) -> str:
         key = hmac.new(self.secret.encode(), b"pomoc/agent-ticket-link", hashlib.sha256).digest()
@@ -33,7 +33,7 @@ class AgentLinks:
     def url(self, ticket_id: int, *, expires: datetime) -> str:
         stamp = int(expires.timestamp())
         path = PATH.format(id=ticket_id)
-        return f"{self.public_url.rstrip('/')}{path}?exp={stamp}&sig={self._mac(ticket_id, stamp)}"
+        return f"{self.public_url}{path}?exp={stamp}&sig={self._mac(ticket_id, stamp)}"
 
     def ticket_url(self, ticket_id: int, *, created_at: datetime, now: datetime) -> str:
         return self.url(ticket_id, expires=self.expiry(created_at, now))

@@ -129,7 +129,6 @@ URGENT = Entry(pl="pilne zgłoszenie", en="urgent ticket")
 FULL_TEXT = Entry(
     pl="Pełna treść w załączonym pliku {name}.", en="The full text is in the attached file {name}."
 )
-CONTINUED = Entry(pl="(ciąg dalszy {part}/{parts})", en="(continued {part}/{parts})")
 BUTTON_CLAIM = Entry(pl="Przejmij", en="Claim")
 BUTTON_RESOLVE = Entry(pl="Rozwiąż", en="Resolve")
 BUTTON_CRITICAL = Entry(pl="Oznacz jako krytyczne", en="Mark critical")

@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from bot.context import Context
 from bot.errors import DeliveryError, Failure
-from bot.outbox import RetryPolicy, Target, announce
-from bot.vocabulary import ChannelId, Platform
+from bot.outbox import RetryPolicy, Target, announce, route_target
+from bot.vocabulary import Platform
 from storage import blocks, delivery
 from storage.models import BlockedChannel, OutboxItem
 
@@ -183,9 +183,7 @@ class ChannelHealth:
         config = self.ctx.config
         name = config.chat.fallback_department
         if name and name != department:
-            route = config.department(name)
-            if route.platform != "none" and route.channel:
-                return Platform(route.platform), ChannelId(route.channel)
-        if config.managers.platform != "none" and config.managers.channel:
-            return Platform(config.managers.platform), ChannelId(config.managers.channel)
-        return None
+            target = route_target(config.department(name))
+            if target is not None:
+                return target
+        return route_target(config.managers)

@@ -3,8 +3,9 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.config import Config
+from bot.config import Config, DepartmentConfig, ManagersConfig
 from bot.hours import SupportHours
+from bot.outbox import route_target
 from bot.triage.kb import DEPARTMENTS
 
 
@@ -30,11 +31,15 @@ class Check:
 def chat_targets(config: Config) -> dict[str, set[str]]:
     """Platform -> the channels Pomoc posts in: department channels and the managers'."""
     targets: dict[str, set[str]] = {}
-    for route in config.departments.values():
-        if route.platform != "none" and route.channel:
-            targets.setdefault(route.platform, set()).add(route.channel)
-    if config.managers.platform != "none" and config.managers.channel:
-        targets.setdefault(config.managers.platform, set()).add(config.managers.channel)
+    routes: list[DepartmentConfig | ManagersConfig] = [
+        *config.departments.values(),
+        config.managers,
+    ]
+    for route in routes:
+        target = route_target(route)
+        if target is not None:
+            platform, channel = target
+            targets.setdefault(platform, set()).add(channel)
     return targets
 
 

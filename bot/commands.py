@@ -59,7 +59,6 @@ Command = Claim | Resolve | Reopen | SetPriority | Assign | SendArticle | Stats 
 # Commands that act on one ticket (the others answer without one).
 TicketCommand = Claim | Resolve | Reopen | SetPriority | Assign | SendArticle
 
-NAMES = ("claim", "resolve", "reopen", "priority", "assign", "article", "stats", "help")
 # Slack buttons on a ticket's root message, by action id; the ticket id is the button's value.
 BUTTONS: dict[str, Command] = {
     "pomoc_claim": Claim(),

@@ -1,7 +1,9 @@
 """What every operation needs besides its session: config, secrets, database, clock, files."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
+from bot.agent_links import AgentLinks
 from bot.clock import Clock
 from bot.config import Config, Secrets
 from bot.hours import SupportHours
@@ -23,3 +25,8 @@ class Context:
     @property
     def public_url(self) -> str:
         return self.config.server.public_url.rstrip("/")
+
+    @cached_property
+    def agent_links(self) -> AgentLinks:
+        """Signs the agents' ticket links: built once, as its key and URL never change."""
+        return AgentLinks(self.secrets.secret_key, self.public_url)

@@ -25,13 +25,14 @@ from bot.events import (
     ThreadMessageEdited,
     ThreadRef,
 )
+from bot.housekeeping import delete_unused_files
 from bot.lifecycle import Action, allowed_actions
 from bot.outbox import announce, department_target, enqueue_root_update
 from bot.richtext import RichText
-from bot.ticketing import add_message, transition
+from bot.ticketing import add_message, touch, transition
 from bot.uploads import CheckedFile, check_files
 from bot.vocabulary import Author, ChannelId, Platform, Source, ThreadId
-from storage import delivery, jobs
+from storage import delivery
 from storage import repositories as repo
 from storage.models import Message, MessageLink, Ticket
 
@@ -81,7 +82,7 @@ class AgentDesk:
                     reply = self._command(session, event)
                 case ChannelUnreadable():
                     self._unreadable(session, event, now)
-        self._delete_unshared(freed)
+        delete_unused_files(self.ctx, freed)
         return reply
 
     def _unreadable(self, session: Session, event: ChannelUnreadable, now: datetime) -> None:
@@ -139,19 +140,9 @@ class AgentDesk:
 
     def _note(self, session: Session, ticket: Ticket, event: ThreadMessage, rich: RichText) -> None:
         files, _refused = self._acceptable_files(event)  # kept for the agents' ticket page
-        message = add_message(
-            session,
-            ticket,
-            author=Author.NOTE,
-            author_name=event.agent.display_name,
-            body=rich.plain.strip(),
-            now=self.ctx.clock.now(),
-            ctx=self.ctx,
-            source=Source(event.platform),
-            files=files,
+        self._store(
+            session, ticket, event, rich, author=Author.NOTE, files=files, now=self.ctx.clock.now()
         )
-        message.body_html = rich.html
-        self._link(session, message, event)
 
     def _reply(
         self, session: Session, ticket: Ticket, event: ThreadMessage, rich: RichText
@@ -169,15 +160,29 @@ class AgentDesk:
         if not text and not files:
             return notice
         now = self.ctx.clock.now()
-        if Action.AGENT_REPLY in allowed_actions(ticket.status):
-            transition(session, ticket, Action.AGENT_REPLY, actor=event.agent.actor, now=now)
-        ticket.first_response_at = ticket.first_response_at or now
+        self._answered(session, ticket, event.agent, now)
+        self._store(session, ticket, event, rich, author=Author.AGENT, files=files, now=now)
+        enqueue_root_update(session, ticket, config=self.ctx.config, now=now)
+        return notice
+
+    def _store(
+        self,
+        session: Session,
+        ticket: Ticket,
+        event: ThreadMessage,
+        rich: RichText,
+        *,
+        author: Author,
+        files: list[CheckedFile],
+        now: datetime,
+    ) -> None:
+        """The agent's chat message as a message of the ticket, linked to its chat copy."""
         message = add_message(
             session,
             ticket,
-            author=Author.AGENT,
+            author=author,
             author_name=event.agent.display_name,
-            body=text,
+            body=rich.plain.strip(),
             now=now,
             ctx=self.ctx,
             source=Source(event.platform),
@@ -185,8 +190,14 @@ class AgentDesk:
         )
         message.body_html = rich.html
         self._link(session, message, event)
-        enqueue_root_update(session, ticket, config=self.ctx.config, now=now)
-        return notice
+
+    @staticmethod
+    def _answered(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
+        """An agent answered the shop: the state machine's reply step (where the status has
+        one) and the time of the first response."""
+        if Action.AGENT_REPLY in allowed_actions(ticket.status):
+            transition(session, ticket, Action.AGENT_REPLY, actor=agent.actor, now=now)
+        ticket.first_response_at = ticket.first_response_at or now
 
     def _acceptable_files(self, event: ThreadMessage) -> tuple[list[CheckedFile], list[str]]:
         """The files the shop may receive, and why each of the others may not."""
@@ -261,12 +272,8 @@ class AgentDesk:
         now = self.ctx.clock.now()
         self._rewrite(message, rich)
         message.author, message.edited_at = Author.AGENT, None
-        if Action.AGENT_REPLY in allowed_actions(ticket.status):
-            transition(session, ticket, Action.AGENT_REPLY, actor=event.agent.actor, now=now)
-        ticket.first_response_at = ticket.first_response_at or now
-        ticket.unread = True
-        ticket.last_activity_at = ticket.updated_at = now
-        session.add(ticket)
+        self._answered(session, ticket, event.agent, now)
+        touch(session, ticket, message, now=now)
         self._audit_change(session, message, event.agent, "publish")
         enqueue_root_update(session, ticket, config=self.ctx.config, now=now)
 
@@ -286,15 +293,6 @@ class AgentDesk:
         message.deleted_at = self.ctx.clock.now()
         self._audit_change(session, message, event.agent, "delete")
         return repo.delete_message_files(session, repo.row_id(message))
-
-    def _delete_unshared(self, keys: set[str]) -> None:
-        """Files are content-addressed: delete only those no other attachment still uses."""
-        if not keys:
-            return
-        with self.db.transaction() as session:
-            unused = [key for key in sorted(keys) if not jobs.storage_key_in_use(session, key)]
-        for key in unused:
-            self.ctx.files.delete(key)
 
     @staticmethod
     def _agent_copy(session: Session, platform: Platform, message_id: str) -> Message | None:

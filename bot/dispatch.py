@@ -20,6 +20,7 @@ from bot.events import ThreadRef
 from bot.outbox import (
     Announce,
     OpenThread,
+    Payload,
     Posted,
     PostMessage,
     Result,
@@ -226,14 +227,14 @@ class OutboxDispatcher:
             if isinstance(payload, WebhookEvent):
                 result = await self._send_webhook(item, payload)
             else:
-                result = await self._call(self._adapter_for(item.platform), item)
+                result = await self._call(self._adapter_for(item.platform), item, payload)
         except DeliveryError as error:
             await asyncio.to_thread(self.outcomes.failed, item, error)
         except Exception as error:  # an adapter bug: retry with backoff, keep the worker alive
             log.exception("%s crashed", describe(item))
             await asyncio.to_thread(self.outcomes.failed, item, DeliveryError(repr(error)))
         else:
-            await asyncio.to_thread(self.outcomes.done, item, result)
+            await asyncio.to_thread(self.outcomes.done, item, payload, result)
 
     def _adapter_for(self, platform: Platform) -> ChatAdapter:
         adapter = self.adapters.get(platform)
@@ -247,10 +248,10 @@ class OutboxDispatcher:
         await self.webhooks.send(endpoint=item.channel, event_id=event.event_id, body=event.body)
         return Posted(ExternalId(event.event_id))
 
-    async def _call(self, adapter: ChatAdapter, item: OutboxItem) -> Result:
+    async def _call(self, adapter: ChatAdapter, item: OutboxItem, payload: Payload) -> Result:
         key, channel = item.idempotency_key, ChannelId(item.channel)
         retry = item.attempts > 1  # attempts counts claims: a second claim may follow a crash
-        match payload_of(item):
+        match payload:
             case Announce(text):
                 posted = await adapter.announce(channel=channel, text=text, key=key, retry=retry)
                 return Posted(posted)
@@ -263,10 +264,10 @@ class OutboxDispatcher:
                 )
                 return ThreadOpened(*opened, digest=root_digest(ticket), notice=note)
             case UpdateRoot():
-                thread, ticket = await asyncio.to_thread(self._load_ticket, item)
-                link = self._require(thread, item)
-                if await asyncio.to_thread(self._superseded, item):
+                loaded = await asyncio.to_thread(self._load_root, item)
+                if loaded is None:
                     return RootUpdated(superseded=True)
+                link, ticket = loaded
                 digest = root_digest(ticket)
                 if digest == link.root_digest:  # what changed is not on the root
                     return RootUpdated(unchanged=True, digest=digest)
@@ -293,14 +294,23 @@ class OutboxDispatcher:
         link = repo.thread_for_ticket(session, repo.row_id(ticket))
         return (Thread.of(link) if link is not None else None), ticket
 
-    def _load_ticket(
-        self, item: OutboxItem, notice: str | None = None
-    ) -> tuple[Thread | None, TicketView]:
-        """The ticket's thread and root view; the root keeps the line it was opened with."""
+    def _load_ticket(self, item: OutboxItem, note: str | None) -> tuple[Thread | None, TicketView]:
+        """The ticket's thread, if it has one already, and the view of the root to open."""
         with self.db.transaction() as session:
             thread, ticket = self._ticket(session, item)
-            if notice is None and thread is not None:
-                notice = thread.notice
+            view = ticket_view(session, ticket, self.ctx, platform=item.platform, notice=note)
+            return thread, view
+
+    def _load_root(self, item: OutboxItem) -> tuple[Thread, TicketView] | None:
+        """The thread and the view its root should show; None when a later pending update
+        renders a state at least as fresh (root updates collapse: this one is skipped)."""
+        with self.db.transaction() as session:
+            found, ticket = self._ticket(session, item)
+            thread = self._require(found, item)
+            if delivery.has_later_pending(session, item):
+                return None
+            # The root keeps the line it was opened with.
+            notice = thread.notice
             view = ticket_view(session, ticket, self.ctx, platform=item.platform, notice=notice)
             return thread, view
 
@@ -313,8 +323,3 @@ class OutboxDispatcher:
             if message is None:
                 raise DeliveryError("message is gone", failure=Failure.PERMANENT)
             return thread, message_view(session, message, self.ctx)
-
-    def _superseded(self, item: OutboxItem) -> bool:
-        """A later pending root update renders a state at least as fresh: skip this one."""
-        with self.db.transaction() as session:
-            return delivery.has_later_pending(session, item)

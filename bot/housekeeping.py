@@ -46,6 +46,21 @@ class Swept:
     audit_deleted: int = 0
 
 
+def delete_unused_files(ctx: Context, keys: set[str]) -> int:
+    """Delete the files under `keys` that no attachment or upload uses; returns how many.
+
+    Call it after the rows that let go of them are committed, never inside their transaction:
+    a rollback would leave rows whose bytes are gone. Files are content-addressed, so another
+    ticket's attachment (or an upload) may have the same content."""
+    if not keys:
+        return 0
+    with ctx.db.transaction() as session:
+        unused = [key for key in sorted(keys) if not jobs.storage_key_in_use(session, key)]
+    for key in unused:
+        ctx.files.delete(key)
+    return len(unused)
+
+
 class Housekeeper:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -99,21 +114,10 @@ class Housekeeper:
                     ticket.title, ticket.body, ticket.order_url = "", "", None
                     ticket.triage, ticket.unread, ticket.due_at = {}, False, None
                     session.add(ticket)
-            # Files go only after the rows are committed, and only when no other ticket's
-            # attachment has the same content (files are content-addressed).
-            files += self._delete_unreferenced(keys)
+            files += delete_unused_files(self.ctx, keys)
             tickets += len(batch)
             if len(batch) < BATCH:
                 return tickets, files
-
-    def _delete_unreferenced(self, keys: set[str]) -> int:
-        if not keys:
-            return 0
-        with self.db.transaction() as session:
-            unused = [key for key in sorted(keys) if not jobs.storage_key_in_use(session, key)]
-        for key in unused:
-            self.ctx.files.delete(key)
-        return len(unused)
 
     def prune(self, before: datetime) -> int:
         with self.db.transaction() as session:

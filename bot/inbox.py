@@ -6,6 +6,7 @@
 from collections.abc import Hashable, Iterable
 from datetime import datetime
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, func, select
 
 from bot.context import Context
@@ -15,6 +16,31 @@ from bot.views import Conversation, ShopAttachment, ShopMessage, ShopTicket, Sho
 from bot.vocabulary import AttachmentId, Author, MessageId, ShopId, TicketId
 from storage import repositories as repo
 from storage.models import Attachment, Message, Ticket
+
+
+# What of a conversation the shop may see: no agents' notes (a reply withdrawn into a note among
+# them) and nothing deleted. One rule, for rows in hand and (below) for queries.
+def visible_to_shop(message: Message) -> bool:
+    return message.author != Author.NOTE and message.deleted_at is None
+
+
+VISIBLE_TO_SHOP = and_(col(Message.author) != Author.NOTE, col(Message.deleted_at).is_(None))
+
+
+def own_ticket(session: Session, shop_id: int, ticket_id: int) -> Ticket:
+    """The shop's ticket, or NotFound (also for another shop's: it looks like a missing one)."""
+    ticket = repo.shop_ticket(session, shop_id, ticket_id)
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id}")
+    return ticket
+
+
+def files_by_message(rows: Iterable[Attachment]) -> dict[int | None, list[Attachment]]:
+    """The attachments grouped by the message they belong to, each group in the rows' order."""
+    grouped: dict[int | None, list[Attachment]] = {}
+    for item in rows:
+        grouped.setdefault(item.message_id, []).append(item)
+    return grouped
 
 
 def shop_ticket(row: Ticket, *, in_chat: bool = False) -> ShopTicket:
@@ -67,9 +93,7 @@ def conversation(
     in_chat: bool = False,
 ) -> Conversation:
     """The shop's view of `ticket`, from rows of the caller's transaction."""
-    by_message: dict[int | None, list[Attachment]] = {}
-    for item in files:
-        by_message.setdefault(item.message_id, []).append(item)
+    by_message = files_by_message(files)
     return Conversation(
         ticket=shop_ticket(ticket, in_chat=in_chat),
         body=ticket.body,
@@ -115,7 +139,7 @@ class Inbox:
 
     def conversation(self, shop_id: int, ticket_id: int) -> Conversation:
         with self.ctx.db.transaction() as session:
-            ticket = _own_ticket(session, shop_id, ticket_id)
+            ticket = own_ticket(session, shop_id, ticket_id)
             messages = repo.ticket_messages(session, repo.row_id(ticket), include_notes=False)
             files = repo.message_attachments(session, [repo.row_id(m) for m in messages])
             in_chat = repo.thread_for_ticket(session, repo.row_id(ticket)) is not None
@@ -124,7 +148,7 @@ class Inbox:
     def mark_read(self, shop_id: int, ticket_id: int) -> int:
         """The owner opened the ticket: it stops being orange. Returns the unread count left."""
         with self.ctx.db.transaction() as session:
-            ticket = _own_ticket(session, shop_id, ticket_id)
+            ticket = own_ticket(session, shop_id, ticket_id)
             if ticket.unread:
                 ticket.unread = False
                 session.add(ticket)
@@ -139,7 +163,7 @@ class Inbox:
                 raise NotFound(f"attachment {attachment_id}")
             # A note's files (a reply withdrawn into a note among them) are the agents' alone.
             message = session.get(Message, item.message_id) if item.message_id else None
-            if message is not None and (message.author == Author.NOTE or message.deleted_at):
+            if message is not None and not visible_to_shop(message):
                 raise NotFound(f"attachment {attachment_id}")
             return StoredFile(
                 filename=item.filename,
@@ -169,17 +193,8 @@ class Inbox:
                 return None
             messages = session.exec(
                 select(func.count(), func.max(Message.id), func.max(Message.edited_at)).where(
-                    Message.ticket_id == ticket_id,
-                    Message.author != Author.NOTE,
-                    col(Message.deleted_at).is_(None),
+                    Message.ticket_id == ticket_id, VISIBLE_TO_SHOP
                 )
             ).one()
             unread = repo.unread_count(session, shop_id)
             return (ticket.status, ticket.unread, ticket.updated_at, *messages, unread)
-
-
-def _own_ticket(session: Session, shop_id: int, ticket_id: int) -> Ticket:
-    ticket = repo.shop_ticket(session, shop_id, ticket_id)
-    if ticket is None:
-        raise NotFound(f"ticket {ticket_id}")
-    return ticket

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.config import Config, OutboxConfig
+from bot.config import Config, DepartmentConfig, ManagersConfig, OutboxConfig
 from bot.views import TicketView
 from bot.vocabulary import ChannelId, ExternalId, MessageId, Operation, Platform, ThreadId
 from storage import delivery
@@ -173,12 +173,16 @@ class RetryPolicy:
 Target = tuple[Platform, ChannelId]
 
 
-def department_target(ticket: Ticket, config: Config) -> Target | None:
-    """(platform, channel) the ticket's department routes to, or None for no chat."""
-    route = config.department(ticket.department)
+def route_target(route: DepartmentConfig | ManagersConfig) -> Target | None:
+    """(platform, channel) a configured route posts to, or None when it names no chat."""
     if route.platform == "none" or not route.channel:
         return None
     return Platform(route.platform), ChannelId(route.channel)
+
+
+def department_target(ticket: Ticket, config: Config) -> Target | None:
+    """(platform, channel) the ticket's department routes to, or None for no chat."""
+    return route_target(config.department(ticket.department))
 
 
 def chat_target(session: Session, ticket: Ticket, config: Config) -> Target | None:
@@ -191,15 +195,22 @@ def chat_target(session: Session, ticket: Ticket, config: Config) -> Target | No
     return department_target(ticket, config)
 
 
-def _item(
-    target: Target, payload: Payload, *, key: str, now: datetime, ticket: Ticket | None
+def new_item(
+    target: Target,
+    payload: Payload,
+    *,
+    key: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    department: str | None = None,
 ) -> OutboxItem:
+    """An item due now, its payload stored the way `payload_of` reads it back."""
     platform, channel = target
     operation, data = _stored(payload)
     return OutboxItem(
         idempotency_key=key,
-        ticket_id=None if ticket is None else repo.row_id(ticket),
-        department=None if ticket is None else ticket.department,
+        ticket_id=ticket_id,
+        department=department,
         platform=platform,
         channel=channel,
         operation=operation,
@@ -215,8 +226,16 @@ def enqueue_open_thread(
     """The ticket's first thread, in its department's channel; the target, or None (no chat)."""
     target = department_target(ticket, config)
     if target is not None:
-        key = f"open:{repo.row_id(ticket)}"
-        delivery.enqueue(session, _item(target, OpenThread(), key=key, now=now, ticket=ticket))
+        ticket_id = repo.row_id(ticket)
+        item = new_item(
+            target,
+            OpenThread(),
+            key=f"open:{ticket_id}",
+            now=now,
+            ticket_id=ticket_id,
+            department=ticket.department,
+        )
+        delivery.enqueue(session, item)
     return target
 
 
@@ -228,7 +247,14 @@ def enqueue_post(
     if target is None:
         return
     posted = MessageId(repo.flushed_id(session, message))  # the key needs the row id
-    item = _item(target, PostMessage(posted), key=f"post:{posted}", now=now, ticket=ticket)
+    item = new_item(
+        target,
+        PostMessage(posted),
+        key=f"post:{posted}",
+        now=now,
+        ticket_id=repo.row_id(ticket),
+        department=ticket.department,
+    )
     delivery.enqueue(session, item)
 
 
@@ -238,19 +264,24 @@ def enqueue_root_update(session: Session, ticket: Ticket, *, config: Config, now
     target = chat_target(session, ticket, config)
     if target is None:
         return
-    key = f"root:{repo.row_id(ticket)}:{uuid.uuid4()}"
-    delivery.enqueue(session, _item(target, UpdateRoot(), key=key, now=now, ticket=ticket))
+    ticket_id = repo.row_id(ticket)
+    item = new_item(
+        target,
+        UpdateRoot(),
+        key=f"root:{ticket_id}:{uuid.uuid4()}",
+        now=now,
+        ticket_id=ticket_id,
+        department=ticket.department,
+    )
+    delivery.enqueue(session, item)
 
 
 def announce(session: Session, config: Config, *, key: str, text: str, now: datetime) -> bool:
     """Queue `text` for the managers' channel; False when none is configured or `key` was used."""
-    managers = config.managers
-    if managers.platform == "none" or not managers.channel:
+    target = route_target(config.managers)
+    if target is None:
         return False
-    target = (Platform(managers.platform), ChannelId(managers.channel))
-    return delivery.enqueue_once(
-        session, _item(target, Announce(text), key=key, now=now, ticket=None)
-    )
+    return delivery.enqueue_once(session, new_item(target, Announce(text), key=key, now=now))
 
 
 def enqueue_webhook(
@@ -264,14 +295,6 @@ def enqueue_webhook(
     """The event to every named endpoint, in the transaction of the change it reports; per
     ticket and endpoint in order, independent of the ticket's chat deliveries."""
     for endpoint in endpoints:
-        item = OutboxItem(
-            idempotency_key=f"webhook:{endpoint}:{event.event_id}",
-            ticket_id=ticket_id,
-            platform=Platform.WEBHOOK,
-            channel=endpoint,
-            operation=Operation.WEBHOOK,
-            payload=_stored(event)[1],
-            next_attempt_at=now,
-            created_at=now,
-        )
-        delivery.enqueue(session, item)
+        target = (Platform.WEBHOOK, ChannelId(endpoint))
+        key = f"webhook:{endpoint}:{event.event_id}"
+        delivery.enqueue(session, new_item(target, event, key=key, now=now, ticket_id=ticket_id))

@@ -10,16 +10,18 @@ from bot.channels import ChannelHealth
 from bot.context import Context
 from bot.errors import BLOCKING, DeliveryError, Failure
 from bot.outbox import (
+    OpenThread,
+    Payload,
     Posted,
     PostMessage,
     Result,
     RetryPolicy,
     RootUpdated,
     ThreadOpened,
-    payload_of,
+    new_item,
     result_record,
 )
-from bot.vocabulary import Operation, OutboxState
+from bot.vocabulary import ChannelId, OutboxState
 from storage import delivery
 from storage.models import BlockedChannel, MessageLink, OutboxItem, ThreadLink
 
@@ -42,21 +44,30 @@ class Outcomes:
         self.retry = retry
         self.health = ChannelHealth(ctx, retry)
 
-    def done(self, item: OutboxItem, result: Result) -> None:
+    @staticmethod
+    def _pending_row(session: Session, item: OutboxItem) -> OutboxItem | None:
+        """The item's row, its lease released; None when it is no longer pending."""
+        row = session.get(OutboxItem, item.id)
+        if row is None or row.state != OutboxState.PENDING:
+            return None
+        row.claimed_by = row.claimed_until = None
+        session.add(row)
+        return row
+
+    def done(self, item: OutboxItem, payload: Payload, result: Result) -> None:
+        """`payload`: the item's, as the dispatcher decoded it for the delivery."""
         now = self.ctx.clock.now()
         with self.ctx.db.transaction() as session:
-            row = session.get(OutboxItem, item.id)
-            if row is None or row.state != OutboxState.PENDING:
+            row = self._pending_row(session, item)
+            if row is None:
                 return
             row.state, row.delivered_at, row.result = OutboxState.DONE, now, result_record(result)
-            row.claimed_by = row.claimed_until = None
-            session.add(row)
-            self._record(session, row, result)
+            self._record(session, row, payload, result)
             self.health.working(session, platform=row.platform, channel=row.channel)
 
-    def _record(self, session: Session, item: OutboxItem, result: Result) -> None:
+    def _record(self, session: Session, item: OutboxItem, payload: Payload, result: Result) -> None:
         now = self.ctx.clock.now()
-        match result, payload_of(item):
+        match result, payload:
             case ThreadOpened(thread_id, root_id, False, digest, notice), _ if item.ticket_id:
                 session.add(
                     ThreadLink(
@@ -86,12 +97,10 @@ class Outcomes:
     def failed(self, item: OutboxItem, error: DeliveryError) -> None:
         now = self.ctx.clock.now()
         with self.ctx.db.transaction() as session:
-            row = session.get(OutboxItem, item.id)
-            if row is None or row.state != OutboxState.PENDING:
+            row = self._pending_row(session, item)
+            if row is None:
                 return
             row.last_error = str(error)[:2000]
-            row.claimed_by = row.claimed_until = None
-            session.add(row)
             if error.failure in BLOCKING:
                 # Refused before anything was posted: not an attempt that counts towards giving
                 # up, and the next one is no retry of a post that might have gone through.
@@ -129,16 +138,13 @@ class Outcomes:
         delivery.forget_thread(session, ticket_id, platform)
         waiting = delivery.pending_of_ticket(session, ticket_id, platform)
         suffix = uuid.uuid4().hex[:8]
-        opening = OutboxItem(
-            idempotency_key=f"open:{ticket_id}:{suffix}",
+        opening = new_item(
+            (platform, ChannelId(failed.channel)),
+            OpenThread(note=REOPENED),
+            key=f"open:{ticket_id}:{suffix}",
+            now=self.ctx.clock.now(),
             ticket_id=ticket_id,
             department=failed.department,
-            platform=platform,
-            channel=failed.channel,
-            operation=Operation.OPEN_THREAD,
-            payload={"note": REOPENED},
-            next_attempt_at=self.ctx.clock.now(),
-            created_at=self.ctx.clock.now(),
         )
         delivery.enqueue(session, opening)
         for old in waiting:

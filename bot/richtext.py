@@ -38,10 +38,6 @@ class RichText:
     mentions: tuple[str, ...] = field(default=())
     opens_with_mention: bool = False
 
-    @classmethod
-    def of(cls, plain: str) -> "RichText":
-        return cls(plain)
-
 
 def sanitise(markup: str) -> str:
     """The subset of `markup` (with `<b>`-like synonyms), safe to put into a page."""

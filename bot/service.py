@@ -8,9 +8,9 @@ from sqlmodel import Session
 
 from bot import texts
 from bot.context import Context
-from bot.errors import InvalidTransition, NotFound, RateLimited
+from bot.errors import InvalidTransition, RateLimited
 from bot.events import InboundFile
-from bot.inbox import conversation, shop_ticket
+from bot.inbox import conversation, own_ticket, shop_ticket
 from bot.lifecycle import Action, Status
 from bot.outbox import enqueue_post, enqueue_root_update
 from bot.ticketing import add_message, bot_says, escalate, transition
@@ -114,9 +114,12 @@ class TicketService:
         limit = self.ctx.config.panel.max_new_tickets_per_hour
         hour_ago = now - timedelta(hours=1)
         shop_id = repo.row_id(shop)
-        if repo.tickets_created_since(session, shop_id, hour_ago, cap=limit) >= limit:
-            # A slot frees when the limit-th newest ticket leaves the hour: that is the wait.
-            oldest = nth_newest_ticket_at(session, shop_id, hour_ago, limit) or now
+        # At the limit exactly when the shop has a limit-th newest ticket in the hour; a slot
+        # frees when that ticket leaves the hour: that is the wait. A limit of 0 or less refuses
+        # every ticket (waiting for the newest one's hour, or a whole hour).
+        nth = nth_newest_ticket_at(session, shop_id, hour_ago, max(limit, 1))
+        if nth is not None or limit <= 0:
+            oldest = nth or now
             wait = (oldest + timedelta(hours=1) - now).total_seconds()
             raise RateLimited(f"shop {shop_id}", retry_after=max(1.0, wait))
 
@@ -184,7 +187,7 @@ class TicketService:
         now = self.ctx.clock.now()
         config = self.ctx.config
         with self.db.transaction() as session:
-            ticket = self._shop_ticket(session, shop, ticket_id)
+            ticket = own_ticket(session, repo.row_id(shop), ticket_id)
             was = ticket.status
             actor = Actor.shop(repo.row_id(shop))
             transition(session, ticket, Action.SHOP_REPLY, actor=actor, now=now)
@@ -201,7 +204,7 @@ class TicketService:
         now = self.ctx.clock.now()
         actor = Actor.shop(repo.row_id(shop))
         with self.db.transaction() as session:
-            ticket = self._shop_ticket(session, shop, ticket_id)
+            ticket = own_ticket(session, repo.row_id(shop), ticket_id)
             if ticket.status != Status.SUGGESTED:
                 raise InvalidTransition(ticket.status, "feedback")
             repo.audit(
@@ -215,12 +218,6 @@ class TicketService:
             else:
                 self._escalate_or_queue(session, ticket, now=now, actor=actor)
             return shop_ticket(ticket)
-
-    def _shop_ticket(self, session: Session, shop: Shop, ticket_id: int) -> Ticket:
-        ticket = repo.shop_ticket(session, repo.row_id(shop), ticket_id)
-        if ticket is None:
-            raise NotFound(f"ticket {ticket_id}")
-        return ticket
 
     # -- time-driven steps (called by the scheduler) -----------------------------------------
 

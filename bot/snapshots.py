@@ -1,11 +1,11 @@
 """Build the read-only views adapters render, from rows in the caller's transaction."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session
 
-from bot.agent_links import AgentLinks
 from bot.context import Context
+from bot.inbox import files_by_message, visible_to_shop
 from bot.lifecycle import Status
 from bot.views import (
     AgentMessage,
@@ -46,8 +46,15 @@ def oncall_mention(ticket: Ticket, platform: Platform, ctx: Context) -> str | No
 
 def agent_page_url(ticket: Ticket, ctx: Context) -> str:
     """The signed link to the ticket's read-only page for agents (valid for a window)."""
-    links = AgentLinks(ctx.secrets.secret_key, ctx.public_url)
-    return links.ticket_url(repo.row_id(ticket), created_at=ticket.created_at, now=ctx.clock.now())
+    return ctx.agent_links.ticket_url(
+        repo.row_id(ticket), created_at=ticket.created_at, now=ctx.clock.now()
+    )
+
+
+def _opening_files(session: Session, ticket_id: int) -> list[Attachment]:
+    """The files of the ticket's first message the shop sees: what it opened the ticket with."""
+    messages = repo.ticket_messages(session, ticket_id, include_notes=False)
+    return repo.message_attachments(session, [repo.row_id(messages[0])]) if messages else []
 
 
 def ticket_view(
@@ -57,12 +64,12 @@ def ticket_view(
     *,
     platform: Platform,
     notice: str | None = None,
+    opening_files: Sequence[Attachment] | None = None,
 ) -> TicketView:
+    """`opening_files`: those of the first message the shop sees, when the caller has them."""
     ticket_id = repo.row_id(ticket)
     shop = session.get(Shop, ticket.shop_id)
-    messages = repo.ticket_messages(session, ticket_id, include_notes=False)
-    first = messages[0].id if messages else None
-    files = repo.message_attachments(session, [first]) if first is not None else []
+    files = _opening_files(session, ticket_id) if opening_files is None else opening_files
     return TicketView(
         id=TicketId(ticket_id),
         shop_name=shop.name if shop else "?",
@@ -105,9 +112,7 @@ def agent_ticket(ctx: Context, ticket_id: int) -> AgentTicket | None:
         if ticket is None or ticket.status == Status.PURGED:
             return None
         rows = repo.ticket_messages(session, ticket_id, include_notes=True)
-        files: dict[int | None, list[Attachment]] = {}
-        for item in repo.message_attachments(session, [repo.row_id(m) for m in rows]):
-            files.setdefault(item.message_id, []).append(item)
+        files = files_by_message(repo.message_attachments(session, [repo.row_id(m) for m in rows]))
         messages = tuple(
             AgentMessage(
                 author=row.author,
@@ -126,7 +131,9 @@ def agent_ticket(ctx: Context, ticket_id: int) -> AgentTicket | None:
             AuditLine(entry.created_at, str(entry.actor), entry.action, dict(entry.detail))
             for entry in repo.ticket_audit(session, ticket_id)
         )
-        view = ticket_view(session, ticket, ctx, platform=Platform.SLACK)
+        first = next((row for row in rows if visible_to_shop(row)), None)
+        opening = files.get(first.id, []) if first is not None else []
+        view = ticket_view(session, ticket, ctx, platform=Platform.SLACK, opening_files=opening)
         return AgentTicket(ticket=view, messages=messages, audit=audit)
 
 

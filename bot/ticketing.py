@@ -92,14 +92,20 @@ def add_message(
                 created_at=now,
             )
         )
-    notifying = author == Author.BOT and message.extra.get("kind") in NOTIFYING
-    if author == Author.AGENT or notifying:
+    touch(session, ticket, message, now=now)
+    return message
+
+
+def touch(session: Session, ticket: Ticket, message: Message, *, now: datetime) -> None:
+    """What a new message of its conversation changes on the ticket: the unread mark for the
+    shop, the latest activity (not for agents' notes), the update time."""
+    notifying = message.author == Author.BOT and message.extra.get("kind") in NOTIFYING
+    if message.author == Author.AGENT or notifying:
         ticket.unread = True
-    if author != Author.NOTE:
+    if message.author != Author.NOTE:
         ticket.last_activity_at = now
     ticket.updated_at = now
     session.add(ticket)
-    return message
 
 
 def bot_says(

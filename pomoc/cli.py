@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bot.config import Secrets
-from pomoc.cli_options import ConfigOption
+from pomoc.cli_options import ConfigOption, transaction
 from pomoc.cli_options import config_or_exit as _config
 from pomoc.cli_outbox import outbox_app
 from pomoc.cli_platform import SHOP_COMMANDS, platform_app, webhooks_app
@@ -89,17 +89,12 @@ def create_shop(url: str, name: str) -> str:
     from datetime import UTC, datetime
 
     from storage import repositories as repo
-    from storage.db import Database
 
     token = secrets.token_urlsafe(32)
-    db = Database(url)
-    try:
-        with db.transaction() as session:
-            session.add(
-                Shop(name=name, token_hash=repo.hash_token(token), created_at=datetime.now(UTC))
-            )
-    finally:
-        db.dispose()
+    with transaction(url, migrate=False) as session:
+        session.add(
+            Shop(name=name, token_hash=repo.hash_token(token), created_at=datetime.now(UTC))
+        )
     return token
 
 
@@ -125,14 +120,9 @@ def shops_list(config: ConfigOption = None) -> None:
     """List shops."""
     from sqlmodel import col, select
 
-    from storage.db import Database
-
-    settings = _config(config)
-    db = Database(settings.database.url)
-    with db.transaction() as session:
+    with transaction(_config(config).database.url, migrate=False) as session:
         for shop in session.exec(select(Shop).order_by(col(Shop.id))):
             typer.echo(f"{shop.id}\t{shop.name}\t{'active' if shop.active else 'inactive'}")
-    db.dispose()
 
 
 @app.command()

@@ -1,9 +1,12 @@
 """Options and helpers shared by the `pomoc` sub-commands."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
 from bot.config import Config, load_config
 from bot.errors import ConfigError
@@ -21,3 +24,20 @@ def config_or_exit(path: Path | None) -> Config:
     except ConfigError as error:
         typer.secho(str(error), fg="red", err=True)
         raise typer.Exit(2) from None
+
+
+@contextmanager
+def transaction(url: str, *, migrate: bool) -> Iterator[Session]:
+    """One transaction on the database at `url` (migrated first if `migrate`), for a command
+    that runs once: the engine is disposed of afterwards."""
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    if migrate:
+        upgrade(url)
+    db = Database(url)
+    try:
+        with db.transaction() as session:
+            yield session
+    finally:
+        db.dispose()

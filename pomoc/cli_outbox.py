@@ -8,10 +8,9 @@ from typing import Annotated
 import typer
 
 from bot.vocabulary import Actor, ActorKind, OutboxState
-from pomoc.cli_options import ConfigOption, config_or_exit
+from pomoc.cli_options import ConfigOption, config_or_exit, transaction
 from storage import blocks, operators
 from storage import repositories as repo
-from storage.db import Database
 from storage.models import OutboxItem
 
 outbox_app = typer.Typer(help="Deliveries to Slack, Matrix and webhooks.", no_args_is_help=True)
@@ -21,10 +20,6 @@ class Shown(StrEnum):
     PENDING = "pending"
     BLOCKED = "blocked"
     DEAD = "dead"
-
-
-def _database(config: ConfigOption) -> Database:
-    return Database(config_or_exit(config).database.url)
 
 
 def _operator() -> Actor:
@@ -58,15 +53,11 @@ def list_items(
     config: ConfigOption = None,
 ) -> None:
     """Pending and dead deliveries (or only blocked ones): what waits, where, and why."""
-    db = _database(config)
-    try:
-        with db.transaction() as session:
-            rows = operators.listed(
-                session, state=state.value if state else None, channel=channel, ticket_id=ticket
-            )
-            waiting = blocks.blocked_channels(session)
-    finally:
-        db.dispose()
+    with transaction(config_or_exit(config).database.url, migrate=False) as session:
+        rows = operators.listed(
+            session, state=state.value if state else None, channel=channel, ticket_id=ticket
+        )
+        waiting = blocks.blocked_channels(session)
     typer.echo("id\tstate\tticket\toperation\tdepartment\tchannel\tattempts\tnext try\tlast error")
     for item in rows:
         typer.echo(_row(item))
@@ -92,24 +83,20 @@ def retry(
         typer.secho("give exactly one of: ITEM_ID, --dead, --channel C", fg="red", err=True)
         raise typer.Exit(2)
     now = datetime.now(UTC)
-    db = _database(config)
-    try:
-        with db.transaction() as session:
-            if item_id is not None:
-                item = session.get(OutboxItem, item_id)
-                if item is None or item.state in (OutboxState.DONE, OutboxState.REPLACED):
-                    typer.secho(f"no pending or dead item {item_id}", fg="red", err=True)
-                    raise typer.Exit(1)
-                items = [item]
-            elif dead:
-                items = operators.listed(session, state="dead", limit=100_000)
-            else:
-                operators.probe_now(session, channel=str(channel))
-                items = operators.listed(session, channel=channel, limit=100_000)
-            count = operators.retry_now(session, items, now)
-            repo.audit(session, actor=_operator(), action="outbox_retry", now=now, count=count)
-    finally:
-        db.dispose()
+    with transaction(config_or_exit(config).database.url, migrate=False) as session:
+        if item_id is not None:
+            item = session.get(OutboxItem, item_id)
+            if item is None or item.state in (OutboxState.DONE, OutboxState.REPLACED):
+                typer.secho(f"no pending or dead item {item_id}", fg="red", err=True)
+                raise typer.Exit(1)
+            items = [item]
+        elif dead:
+            items = operators.listed(session, state="dead", limit=100_000)
+        else:
+            operators.probe_now(session, channel=str(channel))
+            items = operators.listed(session, channel=channel, limit=100_000)
+        count = operators.retry_now(session, items, now)
+        repo.audit(session, actor=_operator(), action="outbox_retry", now=now, count=count)
     typer.echo(f"{count} item(s) will be delivered again now")
 
 
@@ -120,24 +107,20 @@ def drop(
 ) -> None:
     """Give up one delivery for good (the audit log records who did it)."""
     now = datetime.now(UTC)
-    db = _database(config)
-    try:
-        with db.transaction() as session:
-            item = session.get(OutboxItem, item_id)
-            if item is None or item.state not in (OutboxState.PENDING, OutboxState.DEAD):
-                typer.secho(f"no pending or dead item {item_id}", fg="red", err=True)
-                raise typer.Exit(1)
-            item.state = OutboxState.DROPPED
-            item.claimed_by = item.claimed_until = None
-            session.add(item)
-            repo.audit(
-                session,
-                ticket_id=item.ticket_id,
-                actor=_operator(),
-                action="outbox_drop",
-                now=now,
-                key=item.idempotency_key,
-            )
-    finally:
-        db.dispose()
+    with transaction(config_or_exit(config).database.url, migrate=False) as session:
+        item = session.get(OutboxItem, item_id)
+        if item is None or item.state not in (OutboxState.PENDING, OutboxState.DEAD):
+            typer.secho(f"no pending or dead item {item_id}", fg="red", err=True)
+            raise typer.Exit(1)
+        item.state = OutboxState.DROPPED
+        item.claimed_by = item.claimed_until = None
+        session.add(item)
+        repo.audit(
+            session,
+            ticket_id=item.ticket_id,
+            actor=_operator(),
+            action="outbox_drop",
+            now=now,
+            key=item.idempotency_key,
+        )
     typer.echo(f"dropped {item_id}")

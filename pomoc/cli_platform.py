@@ -2,8 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -11,27 +10,13 @@ import typer
 from sqlmodel import Session
 
 from bot.config import Config, Secrets
-from pomoc.cli_options import ConfigOption
+from pomoc.cli_options import ConfigOption, transaction
 from pomoc.cli_options import config_or_exit as _config
 from storage.models import Shop
 
 platform_app = typer.Typer(help="The shop platform's credential.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="Webhooks to the shop platform.", no_args_is_help=True)
 ShopArgument = Annotated[str, typer.Argument(help="The shop's name, platform id or number.")]
-
-
-@contextmanager
-def _transaction(settings: Config) -> Iterator[Session]:
-    from storage.db import Database
-    from storage.migrate import upgrade
-
-    upgrade(settings.database.url)
-    db = Database(settings.database.url)
-    try:
-        with db.transaction() as session:
-            yield session
-    finally:
-        db.dispose()
 
 
 def _one_shop(session: Session, reference: str) -> Shop:
@@ -51,7 +36,7 @@ def shops_rotate(shop: ShopArgument, config: ConfigOption = None) -> None:
     """Give the shop a new API token (printed once); the old one and its web sessions end."""
     from bot.shops import rotate_token
 
-    with _transaction(_config(config)) as session:
+    with transaction(_config(config).database.url, migrate=True) as session:
         token = rotate_token(session, _one_shop(session, shop))
     typer.echo(token)
 
@@ -59,7 +44,7 @@ def shops_rotate(shop: ShopArgument, config: ConfigOption = None) -> None:
 def _set_active(shop: str, config: ConfigOption, *, active: bool) -> None:
     from bot.shops import set_active
 
-    with _transaction(_config(config)) as session:
+    with transaction(_config(config).database.url, migrate=True) as session:
         row = _one_shop(session, shop)
         set_active(session, row, active=active)
         typer.echo(f"{row.id}\t{row.name}\t{'active' if active else 'inactive'}")
@@ -89,7 +74,7 @@ def login_link(settings: Config, shop: str, *, ttl: timedelta) -> str:
     from adapters.panel.platform import login_url_for
     from bot.shops import issue_link
 
-    with _transaction(settings) as session:
+    with transaction(settings.database.url, migrate=True) as session:
         token, _ = issue_link(session, _one_shop(session, shop), now=datetime.now(UTC), ttl=ttl)
     return login_url_for(settings.server.public_url, token)
 
@@ -110,7 +95,7 @@ def platform_key(config: ConfigOption = None) -> None:
     from storage import repositories as repo
 
     key = new_token()
-    with _transaction(_config(config)) as session:
+    with transaction(_config(config).database.url, migrate=True) as session:
         repo.set_sync_state(session, PLATFORM_KEY_STATE, repo.hash_token(key), datetime.now(UTC))
     typer.echo(key)
 

@@ -67,7 +67,8 @@ def build_core(
         from bot.triage import build_triager  # loads the help center: only when needed
 
         triager = build_triager(config.triage)
-    # One key for everything signed (web sessions, agents' ticket links), resolved once here.
+    # One key for everything signed (web sessions, agents' ticket links), resolved once here;
+    # without POMOC_SECRET_KEY its file sits in var/, next to the attachments.
     key = secret_key(secrets, config.attachments.directory.parent)
     ctx = Context(
         config=config,
@@ -201,9 +202,7 @@ class Runtime:
         )
         routers = [*metrics, health.router, web.router, *edges.routers]
         self.app: FastAPI = create_app(core, routers=routers)
-        # The key file sits in var/, next to the attachments, when POMOC_SECRET_KEY is unset.
-        var_dir = core.config.attachments.directory.parent
-        web.install_sessions(self.app, secret=secret_key(core.ctx.secrets, var_dir))
+        web.install_sessions(self.app, secret=core.ctx.secrets.secret_key)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _kick_threadsafe(self, channels: frozenset[str]) -> None:

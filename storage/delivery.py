@@ -4,14 +4,13 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, exists, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.vocabulary import Operation, OutboxState, Platform
 from storage.db import note_outbox_write
 from storage.models import BlockedChannel, ChannelLease, OutboxItem, ThreadLink
-from storage.repositories import insert_unless_duplicate
+from storage.repositories import insert_unless_duplicate, skip_locked, upsert
 from storage.repositories import row_id as repo_id
 
 ALL_CHANNELS = "*"  # a block of the whole platform (a revoked token, a missing scope)
@@ -88,10 +87,9 @@ def _take_channel(
     now: datetime,
 ) -> bool:
     """Lease the channel for this worker unless another one holds it; atomic across instances."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = ChannelLease.__table__  # type: ignore[attr-defined]
     statement = (
-        dialect.insert(table)
+        upsert(session, table)
         .values(platform=platform, channel=channel, holder=worker, until=until)
         .on_conflict_do_update(
             index_elements=["platform", "channel"],
@@ -151,8 +149,7 @@ def claim_outbox(
     )
     if skip_channels:
         due = due.where(col(OutboxItem.channel).not_in(skip_channels))
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+    due = skip_locked(session, due)
     ids = [item_id for item_id in session.exec(due) if item_id is not None]
     return _lease(session, ids, worker=worker, now=now, lease=lease)
 
@@ -170,8 +167,7 @@ def claim_probes(
     waiting (their tickets moved to a fallback route) come back on their own, to be probed
     without a delivery."""
     due = select(BlockedChannel).where(col(BlockedChannel.next_probe_at) <= now)
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+    due = skip_locked(session, due)
     ids: list[int] = []
     idle: list[BlockedChannel] = []
     for block in session.exec(due):

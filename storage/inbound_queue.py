@@ -13,7 +13,7 @@ from bot.ports import QueuedEvent
 from bot.vocabulary import OutboxState, Platform
 from storage.db import Database
 from storage.models import InboundQueueItem
-from storage.repositories import insert_unless_duplicate
+from storage.repositories import insert_unless_duplicate, skip_locked
 from storage.repositories import row_id as repo_id
 
 # How long an event that nobody tried yet is left to the answer that kept it (it starts at once).
@@ -78,8 +78,7 @@ class StoredEvents:
             fresh = col(InboundQueueItem.received_at) > now - FRESH
             due = due.where(~(fresh & (col(InboundQueueItem.attempts) == 0)))
         with self.db.transaction() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
+            due = skip_locked(session, due)
             ids = [event_id for event_id in session.exec(due) if event_id is not None]
             if not ids:
                 return []

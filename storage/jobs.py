@@ -17,6 +17,7 @@ from storage.models import (
     SlaAlert,
     ThreadLink,
     Ticket,
+    Upload,
 )
 
 
@@ -61,7 +62,7 @@ def delete_ticket_content(session: Session, ticket_id: int) -> set[str]:
     """Delete a ticket's messages, attachment rows, chat links and outbox items.
 
     Returns the storage keys of the deleted attachments; the caller deletes the files after
-    commit, and only those no other attachment row still references.
+    commit, and only those nothing still uses (`storage_key_in_use`).
     """
     message_ids = select(Message.id).where(Message.ticket_id == ticket_id)
     keys = set(
@@ -76,8 +77,12 @@ def delete_ticket_content(session: Session, ticket_id: int) -> set[str]:
 
 
 def storage_key_in_use(session: Session, key: str) -> bool:
-    query = select(Attachment.id).where(Attachment.storage_key == key).limit(1)
-    return session.exec(query).first() is not None
+    """Whether an attachment or an upload still needs the bytes under `key` (files are
+    content-addressed: both share them). An upload keeps them until its row is forgotten
+    after it expired (adapters/panel/uploads.py), which then deletes them if unused."""
+    attachment = select(Attachment.id).where(Attachment.storage_key == key).limit(1)
+    upload = select(Upload.id).where(Upload.storage_key == key).limit(1)
+    return session.exec(attachment).first() is not None or session.exec(upload).first() is not None
 
 
 def prune_audit(session: Session, *, before: datetime) -> int:

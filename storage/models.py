@@ -321,7 +321,6 @@ class Upload(SQLModel, table=True):
     storage_key: str = Field(max_length=300)
     created_at: datetime = _utc()
     expires_at: datetime = _utc(index=True)
-    used_at: datetime | None = _utc(default=None)
 
 
 # APScheduler's job store, declared here (as APScheduler defines it) so migrations own the schema.

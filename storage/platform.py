@@ -7,7 +7,6 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import (
-    Attachment,
     IdempotencyRecord,
     LoginLink,
     Shop,
@@ -15,7 +14,7 @@ from storage.models import (
     Upload,
     WebSession,
 )
-from storage.repositories import hash_token, insert_unless_duplicate
+from storage.repositories import hash_token, insert_unless_duplicate, inserted_key
 
 # -- shops -------------------------------------------------------------------------------------
 
@@ -139,22 +138,13 @@ def expired_uploads(session: Session, now: datetime, *, limit: int) -> list[Uplo
     return list(session.exec(query))
 
 
-def file_in_use(session: Session, storage_key: str, *, besides: int) -> bool:
-    """Whether an attachment or another upload still needs the bytes under `storage_key`."""
-    attachment = select(Attachment.id).where(Attachment.storage_key == storage_key).limit(1)
-    upload = select(Upload.id).where(Upload.storage_key == storage_key, Upload.id != besides)
-    return (
-        session.exec(attachment).first() is not None
-        or session.exec(upload.limit(1)).first() is not None
-    )
-
-
 # -- idempotency keys --------------------------------------------------------------------------
 
 
-def claim_key(session: Session, record: IdempotencyRecord) -> bool:
-    """Insert the key's record; False when the principal used the key already."""
-    return insert_unless_duplicate(session, record)
+def claim_key(session: Session, record: IdempotencyRecord) -> int | None:
+    """Insert the key's record; its id, or None when the principal used the key already."""
+    record_id = inserted_key(session, record)
+    return None if record_id is None else int(record_id)
 
 
 def key_record(session: Session, principal: str, key: str) -> IdempotencyRecord | None:

@@ -3,10 +3,11 @@
 import hashlib
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.selectable import GenerativeSelect
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.lifecycle import Status
@@ -22,6 +23,8 @@ from storage.models import (
     ThreadLink,
     Ticket,
 )
+
+Query = TypeVar("Query", bound=GenerativeSelect)
 
 
 def row_id(row: Any) -> int:
@@ -42,8 +45,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def insert_unless_duplicate(session: Session, row: SQLModel) -> bool:
-    """Insert the row unless a unique constraint says it exists: False then, nothing written.
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def upsert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `table` that can say `ON CONFLICT` (in the session's dialect)."""
+    return postgresql.insert(table) if _is_postgres(session) else sqlite.insert(table)
+
+
+def skip_locked(session: Session, query: Query) -> Query:
+    """The query locking the rows it reads, passing over those another worker has locked, so
+    workers never wait on each other; only on PostgreSQL (SQLite has no row locks: one writer)."""
+    return query.with_for_update(skip_locked=True) if _is_postgres(session) else query
+
+
+def inserted_key(session: Session, row: SQLModel) -> Any | None:
+    """Insert the row unless a unique constraint says it exists: its primary key then, else
+    None (nothing written).
 
     `ON CONFLICT DO NOTHING` rather than a savepoint: no extra round trips, and on SQLite a
     savepoint opening the transaction would commit on its own release, breaking the promise
@@ -54,11 +73,15 @@ def insert_unless_duplicate(session: Session, row: SQLModel) -> bool:
         for column in table.columns
         if not (column.primary_key and getattr(row, column.name) is None)
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     key = next(iter(table.primary_key.columns))
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    statement = upsert(session, table).values(**values).on_conflict_do_nothing().returning(key)
     # RETURNING rather than rowcount, which psycopg reports as -1 here.
-    return session.exec(statement).first() is not None
+    return session.exec(statement).scalar()
+
+
+def insert_unless_duplicate(session: Session, row: SQLModel) -> bool:
+    """Insert the row unless a unique constraint says it exists: False then (`inserted_key`)."""
+    return inserted_key(session, row) is not None
 
 
 def shop_by_token(session: Session, token: str) -> Shop | None:
@@ -125,7 +148,7 @@ def message_attachments(session: Session, message_ids: Collection[int]) -> list[
 
 def delete_message_files(session: Session, message_id: int) -> set[str]:
     """Delete the message's attachment rows; returns their storage keys, for the caller to
-    delete after commit those no other attachment shares."""
+    delete after commit those nothing else uses (`jobs.storage_key_in_use`)."""
     rows = message_attachments(session, [message_id])
     for row in rows:
         session.delete(row)
@@ -234,18 +257,6 @@ def due_tickets(session: Session, *, now: datetime, limit: int) -> list[Ticket]:
         .limit(limit)
     )
     return list(session.exec(query))
-
-
-def tickets_created_since(session: Session, shop_id: int, since: datetime, *, cap: int) -> int:
-    """How many tickets the shop opened since `since`, counting no further than `cap`: the
-    rate check asks "at the limit yet?", and a busy shop must not make it slower."""
-    recent = (
-        select(Ticket.id)
-        .where(Ticket.shop_id == shop_id, col(Ticket.created_at) > since)
-        .limit(cap)
-        .subquery()
-    )
-    return int(session.exec(select(func.count()).select_from(recent)).one())
 
 
 def count_by(session: Session, column: Any) -> dict[str, int]:

@@ -65,10 +65,14 @@ def config(database_url: str, tmp_path: Path) -> Config:
 
 
 @pytest.fixture
-def services(config: Config, clock: FakeClock):
-    svc = build_core(
-        config, Secrets.from_env({}), clock=clock, triager=KeywordTriager(), migrate=False
-    )
+def secrets() -> Secrets:
+    """No secrets set; a module that needs some overrides this fixture alone."""
+    return Secrets.from_env({})
+
+
+@pytest.fixture
+def services(config: Config, secrets: Secrets, clock: FakeClock):
+    svc = build_core(config, secrets, clock=clock, triager=KeywordTriager(), migrate=False)
     yield svc
     svc.db.dispose()
 

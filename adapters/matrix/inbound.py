@@ -8,7 +8,7 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from nio import (
@@ -26,6 +26,7 @@ from adapters.matrix import received, translate
 from adapters.matrix.outbound import NETWORK_ERRORS
 from adapters.matrix.received import RawEvent
 from bot import texts
+from bot.checks import chat_targets
 from bot.config import Config
 from bot.errors import DeliveryError
 from bot.events import Agent, InboundEvent, InboundFile, ThreadMessage
@@ -68,15 +69,7 @@ def sync_filter(timeline_limit: int) -> dict[str, Any]:
 
 def configured_rooms(config: Config) -> set[str]:
     """Rooms Pomoc was told about: department rooms, agent rooms and the managers' room."""
-    rooms = {
-        dept.channel
-        for dept in config.departments.values()
-        if dept.platform == "matrix" and dept.channel
-    }
-    rooms |= set(config.matrix.agent_rooms)
-    if config.managers.platform == "matrix" and config.managers.channel:
-        rooms.add(config.managers.channel)
-    return rooms
+    return chat_targets(config).get(Platform.MATRIX, set()) | set(config.matrix.agent_rooms)
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
@@ -139,6 +132,11 @@ class MatrixSync:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._batches: asyncio.Queue[_Batch] = asyncio.Queue()
         self._warned_encrypted: set[str] = set()
+        # The config is frozen: the rooms it names are worked out once. Whose members may act:
+        # the agent rooms or, with neither agents nor agent rooms listed, every configured room.
+        self._configured_rooms = frozenset(configured_rooms(config))
+        listed = self.matrix.agents or self.matrix.agent_rooms
+        self._agent_rooms = frozenset(self.matrix.agent_rooms) if listed else self._configured_rooms
 
     def start(self, authenticate: Callable[[], Awaitable[None]] | None) -> None:
         """`authenticate`: still to be done (the homeserver was unreachable), retried first."""
@@ -223,7 +221,6 @@ class MatrixSync:
 
     async def _accept_invites(self, response: SyncResponse) -> None:
         """Join configured rooms and rooms an agent invited us to; strangers' invites wait."""
-        wanted = configured_rooms(self.config)
         for room_id, info in response.rooms.invite.items():
             inviter = next(
                 (
@@ -235,7 +232,7 @@ class MatrixSync:
                 ),
                 None,
             )
-            if room_id in wanted or (inviter is not None and self.allowed(inviter)):
+            if room_id in self._configured_rooms or (inviter is not None and self.allowed(inviter)):
                 with contextlib.suppress(*NETWORK_ERRORS):
                     await self.client.join(room_id)
             else:
@@ -316,11 +313,8 @@ class MatrixSync:
             return False
         if user_id in self.matrix.agents:
             return True
-        rooms: Iterable[str] = self.matrix.agent_rooms
-        if not self.matrix.agents and not self.matrix.agent_rooms:
-            rooms = configured_rooms(self.config)
         known = self.client.rooms
-        return any(room in known and user_id in known[room].users for room in rooms)
+        return any(room in known and user_id in known[room].users for room in self._agent_rooms)
 
     async def _translate(self, raw: RawEvent, *, room_id: str) -> InboundEvent | None:
         """The core's event for an agent's raw event; None for everything else."""
@@ -338,8 +332,10 @@ class MatrixSync:
             return None
         agent = await self._agent(room_id, sender)
         files, unavailable = await self._download(raw) if received.thread_root(raw) else ((), ())
-        mentions = [await self._agent(room_id, user) for user in received.mentioned_ids(raw)]
-        resolved = received.Resolved(files, unavailable, tuple(mentions))
+        rich = received.text_of(raw)
+        named = received.mentioned_ids(raw, rich)
+        mentions = tuple([await self._agent(room_id, user) for user in named])
+        resolved = received.Resolved(files, unavailable, mentions, rich)
         bot_id = self.client.user_id
         return received.to_event(
             room_id, raw, agent, resolved, command_prefix=prefix, bot_id=bot_id

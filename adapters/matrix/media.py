@@ -5,37 +5,28 @@
 
 import io
 import logging
-from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
+
+from adapters.matrix.translate import ImageInfo
 
 log = logging.getLogger(__name__)
 
 THUMBNAIL_BOX = (800, 600)  # what Element shows inline at most
 
 
-@dataclass(frozen=True, slots=True)
-class Picture:
-    width: int
-    height: int
-    # PNG bytes of a thumbnail, None when the image is small enough to be its own.
-    thumbnail: bytes | None = None
-    thumbnail_width: int = 0
-    thumbnail_height: int = 0
-
-
-def picture(data: bytes) -> Picture | None:
+def picture(data: bytes) -> ImageInfo | None:
     """The image's size and, when it is larger than the box, a thumbnail (blocking: run it in
     a thread)."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
             if width <= THUMBNAIL_BOX[0] and height <= THUMBNAIL_BOX[1]:
-                return Picture(width, height)
+                return ImageInfo(width, height)
             image.thumbnail(THUMBNAIL_BOX)
             out = io.BytesIO()
-            image.save(out, format="PNG")
-            return Picture(width, height, out.getvalue(), *image.size)
+            image.save(out, format="PNG")  # translate.THUMBNAIL_TYPE
+            return ImageInfo(width, height, out.getvalue(), *image.size)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
         log.warning("image not readable for its size and thumbnail", exc_info=True)
         return None

@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import io
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -85,22 +86,14 @@ class MatrixOutbound:
     ) -> translate.ImageInfo | None:
         """Size and thumbnail, so clients lay the image out before loading it."""
         found = await asyncio.to_thread(media.picture, data)
-        if found is None:
-            return None
-        info = translate.ImageInfo(found.width, found.height)
-        if found.thumbnail is None:
-            return info
+        if found is None or found.thumbnail is None:
+            return found
         url = await self._upload(
-            found.thumbnail, content_type="image/png", filename=f"thumb-{attachment.filename}.png"
+            found.thumbnail,
+            content_type=translate.THUMBNAIL_TYPE,
+            filename=f"thumb-{attachment.filename}.png",
         )
-        return translate.ImageInfo(
-            found.width,
-            found.height,
-            thumbnail_url=url,
-            thumbnail_width=found.thumbnail_width,
-            thumbnail_height=found.thumbnail_height,
-            thumbnail_size=len(found.thumbnail),
-        )
+        return replace(found, thumbnail_url=url)
 
     async def _send_files(
         self, room_id: str, root_id: str, files: Iterable[AttachmentView], key: str

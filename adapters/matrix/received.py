@@ -108,7 +108,7 @@ def is_relevant(raw: RawEvent, *, command_prefix: str) -> bool:
         return False
     content = _content(raw)
     if replaced_event(raw) is not None:
-        return isinstance((content.get("m.new_content") or {}).get("body"), str)
+        return _edited_content(raw) is not None
     if command_outside_thread(raw, command_prefix):
         return True
     msgtype = content.get("msgtype")
@@ -146,9 +146,9 @@ def pill_user(href: str) -> str | None:
     return unquote(match.group(1)) if match else None
 
 
-def rich_of(content: dict[str, Any], *, emote_by: str | None = None) -> RichText:
+def rich_of(content: dict[str, Any]) -> RichText:
     """What the shop reads: the HTML when sent (pills as names, fallbacks gone), else the body
-    without its quote fallback; an emote starts with who did it."""
+    without its quote fallback."""
     body = strip_reply_fallback(_string(content.get("body")) or "")
     markup = _string(content.get("formatted_body"))
     if content.get("format") == HTML_FORMAT and markup:
@@ -157,13 +157,19 @@ def rich_of(content: dict[str, Any], *, emote_by: str | None = None) -> RichText
             rich = RichText(body)
     else:
         rich = RichText(body)
-    return richtext.prepend(rich, emote_by) if emote_by else rich
+    return rich
 
 
-def mentioned_ids(raw: RawEvent) -> list[str]:
-    """Matrix ids a message names: its pills, then ids typed out (`!assign @bartek:hs`)."""
+def text_of(raw: RawEvent) -> RichText:
+    """The text that counts (an edit's new one), parsed: once per event, by the caller."""
+    return rich_of(_relevant_content(raw))
+
+
+def mentioned_ids(raw: RawEvent, rich: RichText) -> list[str]:
+    """Matrix ids a message names: its pills (in `rich`, its `text_of`), then ids typed out
+    (`!assign @bartek:hs`)."""
     content = _relevant_content(raw)
-    ids = list(rich_of(content).mentions)
+    ids = list(rich.mentions)
     typed = _USER_ID.findall(strip_reply_fallback(_string(content.get("body")) or ""))
     return ids + [user for user in typed if user not in ids]
 
@@ -173,6 +179,12 @@ def _relevant_content(raw: RawEvent) -> dict[str, Any]:
     content = _content(raw)
     new = content.get("m.new_content")
     return new if replaced_event(raw) is not None and isinstance(new, dict) else content
+
+
+def _edited_content(raw: RawEvent) -> dict[str, Any] | None:
+    """An edit's `m.new_content` when it is one with a text body (else the edit is ignored)."""
+    new = _content(raw).get("m.new_content")
+    return new if isinstance(new, dict) and isinstance(new.get("body"), str) else None
 
 
 def _opens_with_colleague(content: dict[str, Any], rich: RichText, bot_id: str) -> bool:
@@ -185,11 +197,13 @@ def _opens_with_colleague(content: dict[str, Any], rich: RichText, bot_id: str) 
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """What the inbound side fetched for an event: its files and the people it names."""
+    """What the inbound side fetched for an event: its files, the people it names, and its
+    `text_of` (parsed here when not given)."""
 
     files: tuple[InboundFile, ...] = ()
     unavailable: tuple[str, ...] = ()
     mentions: tuple[Agent, ...] = field(default=())
+    rich: RichText | None = None
 
 
 def to_event(
@@ -218,10 +232,9 @@ def to_event(
     content = _content(raw)
     target = replaced_event(raw)
     if target is not None:
-        new = content.get("m.new_content")
-        if not isinstance(new, dict) or not isinstance(new.get("body"), str):
+        if _edited_content(raw) is None:
             return None
-        rich = rich_of(new)
+        rich = _text(raw, resolved)
         return ThreadMessageEdited(
             event_id=EventId(event_id),
             platform=PLATFORM,
@@ -233,6 +246,11 @@ def to_event(
     if command_outside_thread(raw, command_prefix):
         return _room_command(room_id, event_id, content["body"], agent, resolved, command_prefix)
     return _thread_message(room_id, raw, agent, resolved, bot_id=bot_id)
+
+
+def _text(raw: RawEvent, resolved: Resolved) -> RichText:
+    """The event's `text_of`, as the caller resolved it or parsed now."""
+    return resolved.rich if resolved.rich is not None else text_of(raw)
 
 
 def _room_command(
@@ -264,7 +282,9 @@ def _thread_message(
         caption = content.get("body") if filename and content.get("body") != filename else ""
         rich = RichText(caption if isinstance(caption, str) else "")
     else:
-        rich = rich_of(content, emote_by=agent.display_name if msgtype == "m.emote" else None)
+        rich = _text(raw, resolved)
+        if msgtype == "m.emote" and agent.display_name:  # it reads "Anna checks the logs"
+            rich = richtext.prepend(rich, agent.display_name)
     return ThreadMessage(
         event_id=EventId(raw["event_id"]),
         thread=ThreadRef(platform=PLATFORM, channel=ChannelId(room_id), thread_id=ThreadId(root)),

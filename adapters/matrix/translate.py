@@ -207,17 +207,21 @@ def command_reply_content(reply: CommandReply, root_id: str | None, prefix: str 
     return notice_content("\n".join(lines), root_id)
 
 
+THUMBNAIL_TYPE = "image/png"
+
+
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
-    """An image's size, and its thumbnail once uploaded (Matrix `info.w/h`, `thumbnail_*`)."""
+    """An image's size and thumbnail (Matrix `info.w/h`, `thumbnail_*`); the thumbnail's url
+    once it is uploaded."""
 
     width: int
     height: int
-    thumbnail_url: str | None = None
+    # THUMBNAIL_TYPE bytes of a thumbnail, None when the image is small enough to be its own.
+    thumbnail: bytes | None = None
     thumbnail_width: int = 0
     thumbnail_height: int = 0
-    thumbnail_size: int = 0
-    thumbnail_type: str = "image/png"
+    thumbnail_url: str | None = None
 
 
 def attachment_content(
@@ -231,8 +235,8 @@ def attachment_content(
             info["thumbnail_info"] = {
                 "w": image.thumbnail_width,
                 "h": image.thumbnail_height,
-                "size": image.thumbnail_size,
-                "mimetype": image.thumbnail_type,
+                "size": len(image.thumbnail or b""),
+                "mimetype": THUMBNAIL_TYPE,
             }
     return {
         "msgtype": "m.image" if attachment.is_image else "m.file",

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
 from adapters.panel import platform, uploads
-from adapters.panel.auth import Caller, core, current_shop, documented_auth
+from adapters.panel.auth import CoreDep, current_shop, documented_auth, principal
 from adapters.panel.bodies import no_body_fingerprint, parse_body
 from adapters.panel.conditional import conditional
 from adapters.panel.idempotency import idempotent
@@ -35,7 +35,6 @@ from adapters.panel.schemas import (
 )
 from bot import texts
 from bot.config import AttachmentsConfig
-from bot.core import Core
 from bot.errors import ValidationFailed
 from bot.lifecycle import Status
 from storage import repositories as repo
@@ -43,7 +42,6 @@ from storage.models import Shop
 
 # Ids are 32-bit INTEGER columns: a larger number must be refused here, not overflow the driver.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-CoreDep = Annotated[Core, Depends(core)]
 # The statuses a shop sees (purged tickets are gone).
 ShopStatus = Literal["new", "suggested", "queued", "open", "waiting", "resolved"]
 
@@ -70,11 +68,6 @@ ReadingShop = Annotated[Shop, Depends(reading_shop)]
 tickets_router = APIRouter(
     prefix="/api/v1", tags=["tickets"], responses=ERRORS, dependencies=[Depends(documented_auth)]
 )
-
-
-def principal(request: Request) -> str:
-    caller: Caller = request.state.caller
-    return caller.principal
 
 
 @tickets_router.post(

@@ -5,9 +5,10 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Header, Request, Security
+from fastapi import Depends, Header, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
 
 from adapters.panel.refusals import Refusal
 from bot import texts
@@ -50,6 +51,9 @@ def core(request: Request) -> Core:
     return app_core
 
 
+CoreDep = Annotated[Core, Depends(core)]
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """The authenticated caller: a shop itself, or the platform (acting for `shop` if named)."""
@@ -62,6 +66,12 @@ class Caller:
         """Whose idempotency keys these are."""
         shop = "" if self.shop is None else f"shop:{self.shop.id}"
         return f"platform:{shop}" if self.platform else shop
+
+
+def principal(request: Request) -> str:
+    """The principal of the caller the credential check left in the request's state."""
+    caller: Caller = request.state.caller
+    return caller.principal
 
 
 class TokenCache:
@@ -130,6 +140,12 @@ class PlatformKeys:
         return any(hmac.compare_digest(digest, known) for known in candidates)
 
 
+def bearer_token(headers: Headers) -> str | None:
+    """The token of an `Authorization: Bearer ...` header, if there is one."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 def unauthorized() -> Refusal:
     return Refusal(
         status_code=401, detail=texts.UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"}
@@ -169,11 +185,9 @@ async def _platform_caller(request: Request, app: Core) -> Caller:
 
 async def current_caller(request: Request) -> Caller:
     """The caller behind the bearer token (or the web inbox's session), else 401."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
     caller = None
-    if scheme.lower() == "bearer" and token.strip():
-        caller = await _bearer_caller(request, token.strip())
+    if (token := bearer_token(request.headers)) is not None:
+        caller = await _bearer_caller(request, token)
     elif (session_shop := getattr(request.state, "session_shop", None)) is not None:
         caller = Caller(session_shop)
     if caller is None:

@@ -9,9 +9,10 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.panel.guards import BodyTooLarge
 from adapters.panel.refusals import Refusal
 from bot import texts
 from bot.config import AttachmentsConfig
@@ -43,13 +44,33 @@ def media_type(request: Request) -> str:
 
 
 async def read_capped(request: Request, limit: int) -> bytes:
+    """The body, refused past `limit` bytes: the refusal of BodyLimits (guards.py), which holds
+    every body that is not multipart to this same limit before a route reads it."""
     chunks, seen = [], 0
     async for chunk in request.stream():
         seen += len(chunk)
         if seen > limit:
-            raise Refusal(413, texts.TOO_LARGE.format(mb=max(1, limit >> 20)))
+            raise BodyTooLarge(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_form(request: Request, *, max_files: int, max_fields: int) -> FormData:
+    """The multipart form; one its parser cannot read is a 400 (the framework's own refusals,
+    such as too many files, pass as they are)."""
+    try:
+        return await request.form(max_files=max_files, max_fields=max_fields)
+    except StarletteHTTPException:
+        raise
+    except Exception:  # the multipart parser's own errors: a malformed body
+        raise Refusal(400, texts.HTTP_ERRORS[400]) from None
+
+
+async def read_upload(upload: UploadFile, limits: AttachmentsConfig) -> InboundFile:
+    """The file, read to at most the size limit plus one byte, so an oversized one is refused
+    (bot/uploads.py) without being held whole in memory."""
+    data = await upload.read(limits.max_bytes + 1)
+    return InboundFile(upload.filename or "plik", upload.content_type or "", data)
 
 
 def _validated(model: type[Model], data: Any) -> Model:
@@ -73,16 +94,9 @@ def _fingerprint(request: Request, fields: BaseModel, files: list[InboundFile]) 
 
 
 async def _files(uploads: list[UploadFile], limits: AttachmentsConfig) -> list[InboundFile]:
-    """Read at most the size limit plus one byte of each file, so an oversized one is refused
-    without being held whole in memory."""
     if len(uploads) > limits.max_files:
         raise ValidationFailed("files", f"Można dodać najwyżej {limits.max_files} plików.")
-    files = []
-    for upload in uploads:
-        data = await upload.read(limits.max_bytes + 1)
-        name, kind = upload.filename or "plik", upload.content_type or ""
-        files.append(InboundFile(filename=name, content_type=kind, data=data))
-    return files
+    return [await read_upload(upload, limits) for upload in uploads]
 
 
 def _form_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -120,12 +134,7 @@ async def parse_body(
             raise Refusal(400, texts.HTTP_ERRORS[400]) from None
     elif kind == MULTIPART_TYPE:
         max_files = limits.max_files + 1 if limits else 0
-        try:
-            form = await request.form(max_files=max_files, max_fields=50)
-        except StarletteHTTPException:
-            raise
-        except Exception:  # the multipart parser's own errors: a malformed body
-            raise Refusal(400, texts.HTTP_ERRORS[400]) from None
+        form = await read_form(request, max_files=max_files, max_fields=50)
         pairs = list(form.multi_items())
         data = _form_fields([(k, v) for k, v in pairs if isinstance(v, str)])
         uploads = [v for k, v in pairs if k == "files" and not isinstance(v, str)]

@@ -102,10 +102,8 @@ def _claim(app: Core, principal: str, key: str, fingerprint: str) -> _Claim | Re
     )
     with app.db.transaction() as session:
         platform_repo.prune_keys(session, now)
-        if platform_repo.claim_key(session, fresh):
-            record = platform_repo.key_record(session, principal, key)
-            assert record is not None and record.id is not None
-            return _Claim(record.id, locked_until)
+        if (claimed := platform_repo.claim_key(session, fresh)) is not None:
+            return _Claim(claimed, locked_until)
         record = platform_repo.key_record(session, principal, key)
         if record is None or record.id is None:  # expired and pruned by another request
             raise _conflict(texts.IDEMPOTENCY_IN_PROGRESS, retry_after=1)

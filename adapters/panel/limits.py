@@ -10,15 +10,16 @@
 # until its minute is over. The address is the
 # connecting one, or what a trusted proxy says (`[server] trusted_proxies`, applied by uvicorn).
 
-import hashlib
 import math
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.panel.auth import bearer_token
 from adapters.panel.guards import error_response
 from bot import texts
 from bot.clock import SystemTimer, Timer
+from storage.repositories import hash_token
 
 WINDOW_SECONDS = 60.0
 CALLER = "caller"
@@ -89,11 +90,6 @@ class FailedAuth:
         self._verdicts[token_hash] = (worked, self.timer.monotonic() + REMEMBER_SECONDS)
 
 
-def _bearer(headers: Headers) -> str | None:
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
 class FailedAuthGate:
     """Bearer requests meet `FailedAuth` before routing; the app's answer teaches it."""
 
@@ -102,11 +98,11 @@ class FailedAuthGate:
         self.guard = guard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = _bearer(Headers(scope=scope)) if scope["type"] == "http" else None
+        token = bearer_token(Headers(scope=scope)) if scope["type"] == "http" else None
         if token is None:
             await self.app(scope, receive, send)
             return
-        digest = hashlib.sha256(token.encode()).hexdigest()
+        digest = hash_token(token)
         known = self.guard.verdict(digest)
         if known is False:
             refused = error_response(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from adapters.panel.auth import Caller, TokenCache, core, documented_auth, platform_caller
+from adapters.panel.auth import Caller, CoreDep, TokenCache, documented_auth, platform_caller
 from adapters.panel.bodies import no_body_fingerprint, parse_body
 from adapters.panel.idempotency import idempotent
 from adapters.panel.refusals import Refusal
@@ -31,7 +31,6 @@ ExternalId = Annotated[
         description="The platform's own id of the shop.",
     ),
 ]
-CoreDep = Annotated[Core, Depends(core)]
 PlatformDep = Annotated[Caller, Depends(platform_caller)]
 router = APIRouter(
     prefix="/api/v1/platform",

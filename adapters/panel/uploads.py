@@ -12,10 +12,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters.panel.auth import Caller, core, current_shop, documented_auth
-from adapters.panel.bodies import MULTIPART_TYPE, media_type
+from adapters.panel.auth import CoreDep, current_shop, documented_auth, principal
+from adapters.panel.bodies import MULTIPART_TYPE, media_type, read_form, read_upload
 from adapters.panel.idempotency import idempotent
 from adapters.panel.refusals import Refusal
 from adapters.panel.schemas import ERRORS, FILE_ITEM
@@ -23,13 +22,13 @@ from bot import texts
 from bot.core import Core
 from bot.errors import ValidationFailed
 from bot.events import InboundFile
+from bot.housekeeping import delete_unused_files
 from bot.uploads import CheckedFile, check_files
 from storage import platform as platform_repo
 from storage import repositories as repo
 from storage.models import Shop, Upload
 
 TTL = timedelta(hours=1)
-CoreDep = Annotated[Core, Depends(core)]
 router = APIRouter(
     prefix="/api/v1", tags=["uploads"], responses=ERRORS, dependencies=[Depends(documented_auth)]
 )
@@ -62,19 +61,13 @@ BODY = {
 async def _one_file(request: Request, app: Core) -> InboundFile:
     if media_type(request) != MULTIPART_TYPE:
         raise Refusal(415, texts.HTTP_ERRORS[415])
-    try:
-        form = await request.form(max_files=1, max_fields=5)
-    except StarletteHTTPException:
-        raise
-    except Exception:  # the multipart parser's own errors
-        raise Refusal(400, texts.HTTP_ERRORS[400]) from None
+    form = await read_form(request, max_files=1, max_fields=5)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise ValidationFailed(
             "files", texts.FIELD_REQUIRED.format(field=texts.FIELD_NAMES["files"])
         )
-    data = await upload.read(app.config.attachments.max_bytes + 1)
-    return InboundFile(upload.filename or "plik", upload.content_type or "", data)
+    return await read_upload(upload, app.config.attachments)
 
 
 def _store(app: Core, shop: Shop, item: CheckedFile) -> UploadOut:
@@ -82,7 +75,7 @@ def _store(app: Core, shop: Shop, item: CheckedFile) -> UploadOut:
     token = secrets.token_urlsafe(32)
     key, digest = app.ctx.files.save(item.data)
     with app.db.transaction() as session:
-        _prune(app, session, now)
+        expired = _forget_expired(session, now)
         row = Upload(
             token_hash=repo.hash_token(token),
             shop_id=repo.row_id(shop),
@@ -95,6 +88,8 @@ def _store(app: Core, shop: Shop, item: CheckedFile) -> UploadOut:
             expires_at=now + TTL,
         )
         session.add(row)
+    # Checked after the commit, so the new row keeps its bytes should an expired one share them.
+    delete_unused_files(app.ctx, expired)
     return UploadOut(
         token=token,
         filename=row.filename,
@@ -104,12 +99,13 @@ def _store(app: Core, shop: Shop, item: CheckedFile) -> UploadOut:
     )
 
 
-def _prune(app: Core, session: Session, now: datetime) -> None:
-    """Forget a few expired uploads, and their bytes unless something else uses them."""
-    for row in platform_repo.expired_uploads(session, now, limit=20):
-        if not platform_repo.file_in_use(session, row.storage_key, besides=repo.row_id(row)):
-            app.ctx.files.delete(row.storage_key)
+def _forget_expired(session: Session, now: datetime) -> set[str]:
+    """Forget a few expired uploads; returns their storage keys, whose bytes go after the
+    commit unless something else uses them."""
+    rows = platform_repo.expired_uploads(session, now, limit=20)
+    for row in rows:
         session.delete(row)
+    return {row.storage_key for row in rows}
 
 
 @router.post("/uploads", status_code=201, response_model=UploadOut, openapi_extra=BODY)
@@ -118,7 +114,6 @@ async def upload(
 ) -> Response:
     """Upload one file (a screenshot or PDF); the token attaches it to a ticket or message
     created within the hour."""
-    caller: Caller = request.state.caller
     item = await _one_file(request, app)
     (checked,) = check_files([item], app.config.attachments)
     fingerprint = hashlib.sha256(
@@ -131,7 +126,7 @@ async def upload(
     return await idempotent(
         request,
         app,
-        principal=caller.principal,
+        principal=principal(request),
         fingerprint=fingerprint,
         action=store,
         status_code=201,

@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.authorization import AuthorizeResult
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.inbound import (
@@ -20,7 +19,7 @@ from adapters.slack.inbound import (
     socket_mode,
 )
 from adapters.slack.intake import Intake
-from adapters.slack.outbound import NETWORK_ERRORS, ChannelLimiter, SlackOutbound
+from adapters.slack.outbound import SDK_ERRORS, ChannelLimiter, SlackOutbound
 from bot.config import SlackConfig
 from bot.ports import EventQueue, EventSink, QueuedEvent
 from bot.vocabulary import Platform
@@ -98,7 +97,7 @@ class SlackAdapter(SlackOutbound):
         self._verified_at = now
         try:
             response = await self.client.auth_test()
-        except (SlackApiError, *NETWORK_ERRORS) as error:
+        except SDK_ERRORS as error:
             log.error("Slack token not verified (%r): events are refused until it works", error)
             return False
         self.identity = dict(response.data) if isinstance(response.data, dict) else {}

@@ -8,7 +8,7 @@ import yaml
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.outbound import NETWORK_ERRORS
+from adapters.slack.outbound import SDK_ERRORS, header
 from bot.channels import fix_for
 from bot.checks import Check
 
@@ -52,11 +52,11 @@ async def slack_checks(
         who = await client.auth_test()
     except SlackApiError as error:
         return [Check("slack token", False, _code(error), fix_for(_code(error)))]
-    except NETWORK_ERRORS as error:
+    except SDK_ERRORS as error:
         return [Check("slack token", False, f"Slack unreachable: {error!r}", "check the network")]
     checks = [Check("slack token", True, f"{who.get('team')} as {who.get('user')}")]
-    header = next((v for k, v in who.headers.items() if k.lower() == "x-oauth-scopes"), "")
-    granted = {scope.strip() for scope in str(header).split(",") if scope.strip()}
+    scopes = header(who.headers, "x-oauth-scopes") or ""
+    granted = {scope.strip() for scope in scopes.split(",") if scope.strip()}
     missing = sorted(manifest_scopes() - granted)
     checks.append(
         Check(

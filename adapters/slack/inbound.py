@@ -2,7 +2,7 @@
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,19 +13,19 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.authorization import AuthorizeResult
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks, translate
 from adapters.slack.files import download_files
 from adapters.slack.members import Members
-from adapters.slack.outbound import NETWORK_ERRORS
+from adapters.slack.outbound import SDK_ERRORS
 from bot import catalogue as cat
 from bot import richtext, texts
 from bot.commands import BUTTONS
 from bot.config import SlackConfig
 from bot.events import Agent, AgentCommand, CommandReply, InboundEvent
 from bot.ports import EventSink, QueuedEvent
+from bot.richtext import RichText
 from bot.vocabulary import ChannelId, Platform, UserId
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class SlackInbound:
             return self._names[user_id]
         try:
             response = await self.client.users_info(user=user_id)
-        except (SlackApiError, *NETWORK_ERRORS):
+        except SDK_ERRORS:
             log.warning("users.info %s failed", user_id)
             return texts.AGENT  # not cached: the next message asks again
         name = blocks.user_name(response.get("user") or {}) or texts.AGENT
@@ -90,7 +90,7 @@ class SlackInbound:
             return self._channels[channel_id]
         try:
             response = await self.client.conversations_info(channel=channel_id)
-        except (SlackApiError, *NETWORK_ERRORS):
+        except SDK_ERRORS:
             log.warning("conversations.info %s failed", channel_id)
             return texts.CHANNEL
         name = str((response.get("channel") or {}).get("name") or texts.CHANNEL)
@@ -115,22 +115,25 @@ class SlackInbound:
             return frozenset()
         return await self.members.channels_of(user_id)
 
-    async def names(self, message: dict[str, Any]) -> tuple[blocks.Names, tuple[Agent, ...]]:
-        """Names for the ids a message mentions, and the people it mentions as agents."""
+    async def agents(self, user_ids: list[str]) -> tuple[Agent, ...]:
+        """The people these ids name, in order (an id mentioned twice is there twice)."""
+        return tuple([await self.agent(user) for user in user_ids])
+
+    async def text_of(self, message: dict[str, Any]) -> tuple[RichText, tuple[Agent, ...]]:
+        """A message's text, with names for the ids it mentions, and the people it mentions."""
         users, channels = blocks.mentions_of(message)
-        people = tuple([await self.agent(user) for user in users])
+        people = await self.agents(users)
         names = blocks.Names(
             users={person.user_id: person.display_name for person in people},
             channels={channel: await self.channel_name(channel) for channel in channels},
         )
-        return names, people
+        return blocks.rich_text(message, names), people
 
     async def said(
         self, message: dict[str, Any], agent: Agent, bot_user_id: str | None
     ) -> translate.Said:
         """An agent's message as the shop would read it, its files, whom it mentions."""
-        names, people = await self.names(message)
-        rich = blocks.rich_text(message, names)
+        rich, people = await self.text_of(message)
         if message.get("subtype") == "me_message":  # `/me checks` reads "Anna checks"
             rich = richtext.prepend(rich, agent.display_name)
         files, unavailable = await download_files(
@@ -215,19 +218,19 @@ async def handle_kept(inbound: SlackInbound, kept: QueuedEvent) -> None:
     body = data.get("body") or data.get("command") or {}
     respond = AsyncRespond(response_url=body.get("response_url"))
     if kept.kind == "shortcut":
-        await handle_reply_shortcut(inbound, body, respond)
+        await handle_reply_shortcut(inbound, kept.event_id, body, respond)
     elif kept.kind == "action":
         action = data["action"]
 
         async def pressed(agent: Agent) -> AgentCommand:
-            return translate.action_command(body, action, agent)
+            return translate.action_command(kept.event_id, action, agent)
 
         await run_command(inbound, body["user"]["id"], respond, pressed)
     elif kept.kind == "command":
 
         async def typed(agent: Agent) -> AgentCommand:
-            _names, people = await inbound.names({"text": body.get("text") or ""})
-            return translate.slash_command(body, agent, people)
+            people = await inbound.agents(blocks.mentioned_users(body.get("text") or ""))
+            return translate.slash_command(kept.event_id, body, agent, people)
 
         await run_command(inbound, body["user_id"], respond, typed)
 
@@ -268,7 +271,7 @@ async def run_command(
 
 
 async def handle_reply_shortcut(
-    inbound: SlackInbound, body: dict[str, Any], respond: AsyncRespond
+    inbound: SlackInbound, event_id: str, body: dict[str, Any], respond: AsyncRespond
 ) -> None:
     """The shortcut that sends an agent's own thread message (a note, in explicit mode) on."""
     user = body["user"]["id"]
@@ -289,7 +292,7 @@ async def handle_reply_shortcut(
         return
     agent = await inbound.agent(user)
     said = await inbound.said(message, agent, None)
-    reply = await inbound.deliver(translate.reply_action(channel, message, agent, said))
+    reply = await inbound.deliver(translate.reply_action(event_id, channel, message, agent, said))
     await ephemeral(respond, reply if reply is not None else inbound.text(cat.REPLY_SENT))
 
 
@@ -318,14 +321,25 @@ def _from_agent(
 
 
 async def _answer(
-    inbound: SlackInbound, *, channel: str, user: str, thread_ts: str, reply: CommandReply
+    inbound: SlackInbound,
+    reply: CommandReply | None,
+    *,
+    channel: str,
+    message: Mapping[str, Any],
 ) -> None:
-    """The core's answer in the thread, for the agent alone (never for the shop)."""
+    """The core's answer, if any, in the message's thread, for its author alone (never for
+    the shop)."""
+    if reply is None:
+        return
+    user = message["user"]
     try:
         await inbound.client.chat_postEphemeral(
-            channel=channel, user=user, thread_ts=thread_ts, text=translate.escape(reply.text)
+            channel=channel,
+            user=user,
+            thread_ts=message["thread_ts"],
+            text=translate.escape(reply.text),
         )
-    except (SlackApiError, *NETWORK_ERRORS):
+    except SDK_ERRORS:
         log.warning("ephemeral answer to %s failed", user, exc_info=True)
 
 
@@ -337,14 +351,7 @@ async def _posted(
     agent = await inbound.agent(event["user"])
     said = await inbound.said(event, agent, bot_user_id)
     reply = await inbound.deliver(translate.thread_message(event_id, event, agent, said))
-    if reply is not None:
-        await _answer(
-            inbound,
-            channel=event["channel"],
-            user=event["user"],
-            thread_ts=event["thread_ts"],
-            reply=reply,
-        )
+    await _answer(inbound, reply, channel=event["channel"], message=event)
 
 
 async def _edited(
@@ -357,17 +364,10 @@ async def _edited(
     if unchanged or not _from_agent(inbound, event.get("channel"), message, bot_user_id):
         return
     agent = await inbound.agent(message["user"])
-    names, _people = await inbound.names(message)
-    rich = blocks.rich_text(message, names)
+    rich, _people = await inbound.text_of(message)
     reply = await inbound.deliver(translate.edited_message(event_id, event, agent, rich))
-    if reply is not None:  # withdrawn from the shop, or published: the agent is told
-        await _answer(
-            inbound,
-            channel=event["channel"],
-            user=message["user"],
-            thread_ts=message["thread_ts"],
-            reply=reply,
-        )
+    # Withdrawn from the shop, or published: the agent is told.
+    await _answer(inbound, reply, channel=event["channel"], message=message)
 
 
 async def _deleted(

@@ -3,10 +3,9 @@
 import logging
 import time
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.outbound import NETWORK_ERRORS
+from adapters.slack.outbound import SDK_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ class Members:
                 cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
                 if cursor is None:
                     break
-        except (SlackApiError, *NETWORK_ERRORS) as error:
+        except SDK_ERRORS as error:
             log.warning("members of %s unknown (%r): nobody may act there for now", channel, error)
             return cached[1] if cached is not None else set()
         self._known[channel] = (time.monotonic() + TTL_SECONDS, users)

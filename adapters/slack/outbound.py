@@ -64,7 +64,9 @@ FAILURES: dict[str, Failure] = {
     ),
 }
 HISTORY_LIMIT = 200  # how far back a retried root/announcement looks for its earlier copy
-NETWORK_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError)
+# What a slack_sdk call raises: its own errors (SlackClientError, the base of SlackApiError)
+# and the network's.
+SDK_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError)
 
 
 class ChannelLimiter:
@@ -105,7 +107,8 @@ class ChannelLimiter:
         self._ready_at[channel] = max(self._ready_at.get(channel, 0.0), until)
 
 
-def _header(headers: Any, name: str) -> str | None:
+def header(headers: Any, name: str) -> str | None:
+    """A response header, whatever the case of its name."""
     if not headers:
         return None
     for key, value in dict(headers).items():
@@ -121,7 +124,7 @@ def delivery_error(error: Exception) -> DeliveryError:
         code = response.get("error") if response is not None else None
         status = getattr(response, "status_code", None)
         if status == 429 or code == "ratelimited":
-            raw = _header(getattr(response, "headers", None), "Retry-After")
+            raw = header(getattr(response, "headers", None), "Retry-After")
             try:
                 retry_after = float(raw) if raw else 1.0
             except ValueError:
@@ -143,7 +146,7 @@ class SlackOutbound:
     async def _api(self, call: Callable[[], Awaitable[Any]]) -> Any:
         try:
             return await call()
-        except (SlackApiError, *NETWORK_ERRORS) as error:
+        except SDK_ERRORS as error:
             raise delivery_error(error) from error
 
     async def _post(self, channel: str, **kwargs: Any) -> ExternalId:
@@ -160,12 +163,13 @@ class SlackOutbound:
                 if failure.retry_after:
                     self.limiter.hold(channel, failure.retry_after)
                 raise failure from error
-            except NETWORK_ERRORS as error:
+            except SDK_ERRORS as error:
                 raise delivery_error(error) from error
         return ExternalId(response["ts"])
 
-    async def _find(self, channel: str, key: str, thread_ts: str | None = None) -> str | None:
-        """The ts of a message we posted earlier with this delivery key, if Slack has it."""
+    async def _posted_keys(self, channel: str, thread_ts: str | None = None) -> dict[str, str]:
+        """Delivery key -> ts of the messages we posted earlier, as far as Slack lists them: a
+        thread's replies, or the channel's recent history."""
         if thread_ts is not None:
             response = await self._api(
                 lambda: self.client.conversations_replies(
@@ -178,10 +182,16 @@ class SlackOutbound:
                     channel=channel, include_all_metadata=True, limit=HISTORY_LIMIT
                 )
             )
+        posted: dict[str, str] = {}
         for message in response.get("messages") or []:
-            if translate.metadata_key(message) == key:
-                return str(message["ts"])
-        return None
+            key = translate.metadata_key(message)
+            if key is not None and key not in posted:  # the first copy Slack lists
+                posted[key] = str(message["ts"])
+        return posted
+
+    async def _find(self, channel: str, key: str) -> str | None:
+        """The ts of a root or announcement we posted earlier with this delivery key."""
+        return (await self._posted_keys(channel)).get(key)
 
     async def _upload(
         self,
@@ -200,7 +210,7 @@ class SlackOutbound:
                 await self.client.files_upload_v2(
                     file_uploads=uploads, channel=channel, thread_ts=thread_ts
                 )
-        except (SlackApiError, *NETWORK_ERRORS, OSError):
+        except (*SDK_ERRORS, OSError):
             # The message itself is delivered; the files stay reachable in the panel.
             log.exception("uploading %d file(s) to %s failed", len(files), channel)
         except DeliveryError as error:  # the channel is held after a 429
@@ -243,9 +253,10 @@ class SlackOutbound:
         ids = []
         # A long text takes several posts, each with its own key, so a retry posts only the
         # parts Slack does not have yet.
+        posted = await self._posted_keys(thread.channel, thread.thread_id) if retry else {}
         for part, (fallback, blocks) in enumerate(translate.message_posts(message, self.language)):
             part_key = key if part == 0 else f"{key}:part{part}"
-            found = await self._find(thread.channel, part_key, thread.thread_id) if retry else None
+            found = posted.get(part_key)
             ids.append(
                 ExternalId(found)
                 if found

@@ -225,7 +225,7 @@ def announce_blocks(message: str) -> list[dict[str, Any]]:
     return blocks.text_blocks(message)
 
 
-def choice_blocks(reply: CommandReply, *, action_id: str = "pomoc_claim") -> list[dict[str, Any]]:
+def choice_blocks(reply: CommandReply) -> list[dict[str, Any]]:
     """An answer offering tickets to pick: one button per ticket (its id as the value)."""
     out: list[dict[str, Any]] = [blocks.rich_block(blocks.literal(reply.text))]
     for choice in reply.choices:
@@ -233,7 +233,7 @@ def choice_blocks(reply: CommandReply, *, action_id: str = "pomoc_claim") -> lis
             {
                 "type": "actions",
                 "block_id": f"pomoc_choice_{choice.ticket_id}",
-                "elements": [_button(action_id, choice.label, str(choice.ticket_id))],
+                "elements": [_button("pomoc_claim", choice.label, str(choice.ticket_id))],
             }
         )
     return out
@@ -308,11 +308,12 @@ def edited_message(
 
 
 def reply_action(
-    channel: str, message: Mapping[str, Any], agent: Agent, said: Said
+    event_id: str, channel: str, message: Mapping[str, Any], agent: Agent, said: Said
 ) -> ThreadMessage:
-    """The "send to the shop" shortcut on an agent's thread message; at most once per message."""
+    """The "send to the shop" shortcut on an agent's thread message; at most once per message
+    (the listener keys `event_id` by the channel and the message's ts)."""
     return ThreadMessage(
-        event_id=EventId(f"reply:{channel}:{message['ts']}"),
+        event_id=EventId(event_id),
         thread=ThreadRef(PLATFORM, ChannelId(channel), ThreadId(message["thread_ts"])),
         # The message's own ts already maps to the note made from it (one link per platform id).
         message_id=ExternalId(f"{message['ts']}:reply"),
@@ -334,13 +335,10 @@ def deleted_message(event_id: str, event: Mapping[str, Any], agent: Agent) -> Th
     )
 
 
-def action_command(
-    body: Mapping[str, Any], action: Mapping[str, Any], agent: Agent
-) -> AgentCommand:
+def action_command(event_id: str, action: Mapping[str, Any], agent: Agent) -> AgentCommand:
     """A button on a root message or an answer: the ticket id travels in the button's value."""
-    stamp = action.get("action_ts") or body.get("trigger_id") or ""
     return AgentCommand(
-        event_id=EventId(f"action:{agent.user_id}:{action['action_id']}:{stamp}"),
+        event_id=EventId(event_id),
         platform=PLATFORM,
         agent=agent,
         command=commands.BUTTONS[action["action_id"]],
@@ -349,7 +347,7 @@ def action_command(
 
 
 def slash_command(
-    command: Mapping[str, Any], agent: Agent, mentions: tuple[Agent, ...] = ()
+    event_id: str, command: Mapping[str, Any], agent: Agent, mentions: tuple[Agent, ...] = ()
 ) -> AgentCommand:
     """`/pomoc claim 42`, `/pomoc priority 42 critical`, `/pomoc stats`; nothing -> help.
 
@@ -360,7 +358,7 @@ def slash_command(
     channel = ChannelId(command["channel_id"]) if "channel_id" in command else None
     thread = ThreadRef(PLATFORM, channel, ThreadId(thread_ts)) if thread_ts and channel else None
     return AgentCommand(
-        event_id=EventId(f"command:{command['trigger_id']}"),
+        event_id=EventId(event_id),
         platform=PLATFORM,
         agent=agent,
         command=parsed,

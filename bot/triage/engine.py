@@ -49,12 +49,14 @@ class HelpCenterTriager:
         reading = self.semantic.read(title=title, body=body)
         return fuse(ranking, reading.similarities, self.index.articles, limit=limit)
 
+    def ticket(self, title: str, body: str) -> Ticket:
+        """A ticket's analyzed terms, kept in sentences so that no phrase matches across two."""
+        terms = self.index.analyzer.terms
+        return Ticket(title=terms(title, sentences=True), body=terms(body, sentences=True))
+
     def assess(self, *, title: str, body: str) -> TriageResult:
         started = time.perf_counter()
-        analyzer = self.index.analyzer
-        ticket = Ticket(
-            title=analyzer.terms(title, sentences=True), body=analyzer.terms(body, sentences=True)
-        )
+        ticket = self.ticket(title, body)
         ranking = self.index.rank(
             self.index.query(title=ticket.title, body=ticket.body), limit=DEPTH
         )

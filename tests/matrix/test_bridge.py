@@ -285,7 +285,7 @@ async def test_the_thread_shows_what_pomoc_told_the_shop(matrix):
 
 
 async def test_the_root_is_edited_only_when_what_it_shows_changes(matrix):
-    """Known to fail until the outbox skips root updates that render the same (issue 15)."""
+    """The outbox skips root updates that render the same as the last one shown (issue 15)."""
     ticket_id = await matrix.open_ticket("Wiele odpowiedzi")
     root = await matrix.root(ticket_id)
     for n in range(4):

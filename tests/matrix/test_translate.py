@@ -155,6 +155,20 @@ def test_edit_and_redaction():
     )
 
 
+def test_an_edit_whose_new_content_is_no_object_is_ignored():
+    for new in ("nowe", ["nowe"], None, {"body": 1}):
+        edit = raw(
+            {
+                "msgtype": "m.text",
+                "body": "* nowe",
+                "m.new_content": new,
+                "m.relates_to": {"rel_type": "m.replace", "event_id": "$old"},
+            }
+        )
+        assert not received.is_relevant(edit, command_prefix="!")
+        assert received.to_event("!room", edit, ANNA, command_prefix="!") is None
+
+
 def test_file_in_a_thread_carries_the_downloaded_file():
     image = raw(
         {
@@ -256,7 +270,7 @@ def test_rich_text_becomes_the_safe_subset_and_its_plain_text():
 def test_pills_are_names_mentions_and_an_opening_pill_is_colleague_chatter():
     pill = recorded("pill_mention.json")
     pill["content"]["m.relates_to"] = {"rel_type": "m.thread", "event_id": ROOT}
-    assert received.mentioned_ids(pill) == ["@kierownik:example.org"]
+    assert received.mentioned_ids(pill, received.text_of(pill)) == ["@kierownik:example.org"]
     event = received.to_event("!room", pill, ANNA, command_prefix="!", bot_id="@pomoc:example.org")
     assert event.text == "Ewa Wiśniewska, proszę o przejęcie zgłoszenia."
     assert event.to_colleague
@@ -306,6 +320,6 @@ def test_long_messages_are_split_and_nothing_is_lost():
 
 def test_images_carry_their_size_and_thumbnail(tmp_path: Path):
     view = AttachmentView(1, "a.png", "image/png", 3, tmp_path / "a")
-    info = translate.ImageInfo(1600, 900, "mxc://hs/t", 800, 450, 1234)
+    info = translate.ImageInfo(1600, 900, b"thumbnail", 800, 450, thumbnail_url="mxc://hs/t")
     content = translate.attachment_content(view, "mxc://hs/a", "$root", info)
     assert content["info"]["w"] == 1600 and content["info"]["thumbnail_info"]["w"] == 800

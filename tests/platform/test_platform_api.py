@@ -9,8 +9,6 @@ from typer.testing import CliRunner
 from bot.config import Secrets
 from bot.shops import link_signature
 from pomoc.cli import app as cli
-from pomoc.runtime import build_core
-from tests.fakes.triage import KeywordTriager
 from tests.helpers import auth
 from tests.platform.support import install_platform_key, same_origin
 from tests.security.envelope import assert_envelope
@@ -19,12 +17,9 @@ LOGIN_LINK_SECRET = "shared-login-secret"
 
 
 @pytest.fixture
-def services(config, clock):
-    """The core with the secret the platform signs its own login links with."""
-    secrets = Secrets.from_env({"POMOC_LOGIN_LINK_SECRET": LOGIN_LINK_SECRET})
-    core = build_core(config, secrets, clock=clock, triager=KeywordTriager(), migrate=False)
-    yield core
-    core.db.dispose()
+def secrets():
+    """The secret the platform signs its own login links with."""
+    return Secrets.from_env({"POMOC_LOGIN_LINK_SECRET": LOGIN_LINK_SECRET})
 
 
 async def put_shop(client, key, external_id="ext-1", name="Sklep Platformy", plan="start"):

@@ -6,10 +6,8 @@ from sqlmodel import select
 
 from bot.config import Secrets
 from bot.vocabulary import OutboxState, Platform
-from pomoc.runtime import build_core
 from storage.models import OutboxItem
 from tests.conftest import make_config
-from tests.fakes.triage import KeywordTriager
 from tests.helpers import agent_reply, auth
 from tests.platform.receiver import SECRET, Receiver
 
@@ -32,11 +30,8 @@ def config(database_url, tmp_path, receiver):
 
 
 @pytest.fixture
-def services(config, clock):
-    secrets = Secrets.from_env({"POMOC_WEBHOOK_SECRET": SECRET})
-    core = build_core(config, secrets, clock=clock, triager=KeywordTriager(), migrate=False)
-    yield core
-    core.db.dispose()
+def secrets():
+    return Secrets.from_env({"POMOC_WEBHOOK_SECRET": SECRET})
 
 
 def webhook_items(services) -> list[OutboxItem]:

@@ -44,7 +44,7 @@ async def test_death_before_done_redelivers_same_key_after_the_lease(
     if dies_at == "post":
         assert await doomed.deliver_once() == 1  # the thread opens normally
 
-    def die(item, result) -> None:
+    def die(item, payload, result) -> None:
         raise ProcessDied(item.idempotency_key)
 
     doomed.outcomes.done = die

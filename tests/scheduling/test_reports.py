@@ -11,8 +11,6 @@ from bot.events import AgentCommand
 from bot.hours import SupportHours
 from bot.sla import SlaMonitor
 from bot.stats import digest_period
-from pomoc.runtime import build_core
-from tests.fakes.triage import KeywordTriager
 from tests.helpers import ANNA, agent_reply, auth
 from tests.scheduling.conftest import MANAGERS, warsaw
 
@@ -21,12 +19,9 @@ METRICS_TOKEN = "metrics-token-for-tests"
 
 
 @pytest.fixture
-def services(config, clock):
+def secrets():
     """With a metrics token: the public app serves /metrics only behind one."""
-    secrets = Secrets.from_env({"POMOC_METRICS_TOKEN": METRICS_TOKEN})
-    core = build_core(config, secrets, clock=clock, triager=KeywordTriager(), migrate=False)
-    yield core
-    core.db.dispose()
+    return Secrets.from_env({"POMOC_METRICS_TOKEN": METRICS_TOKEN})
 
 
 def test_the_digest_covers_the_day_before_its_time_and_follows_dst():

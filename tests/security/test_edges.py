@@ -8,10 +8,8 @@ import pytest
 
 from bot import texts
 from bot.config import Secrets
-from pomoc.runtime import Runtime, build_core
 from storage.files import AttachmentStore
 from storage.migrate import upgrade
-from tests.fakes.triage import KeywordTriager
 from tests.helpers import PNG_1X1, auth
 from tests.security.envelope import assert_envelope
 from tests.security.server import free_port, pomoc_process
@@ -42,20 +40,14 @@ def test_a_spoofed_host_is_refused_and_no_redirect_is_built_from_one(tmp_path, d
         assert http.get("/healthz", headers={"Host": "10.1.2.3:8000"}).status_code == 200
 
 
-@pytest.fixture
-def with_metrics_token(config, clock, chat):
-    secrets = Secrets.from_env({"POMOC_METRICS_TOKEN": METRICS_TOKEN})
-    core = build_core(config, secrets, clock=clock, triager=KeywordTriager(), migrate=False)
-    yield Runtime(core, adapters={"matrix": chat})
-    core.db.dispose()
-
-
-async def test_metrics_need_their_token(with_metrics_token):
-    transport = httpx.ASGITransport(app=with_metrics_token.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://panel") as http:
-        assert (await http.get("/metrics")).status_code == 401
-        assert (await http.get("/metrics", headers=auth("guess"))).status_code == 401
-        scraped = await http.get("/metrics", headers=auth(METRICS_TOKEN))
+# Parametrizing `secrets` overrides the conftest fixture for this test alone.
+@pytest.mark.parametrize(
+    "secrets", [Secrets.from_env({"POMOC_METRICS_TOKEN": METRICS_TOKEN})], ids=["metrics-token"]
+)
+async def test_metrics_need_their_token(client):
+    assert (await client.get("/metrics")).status_code == 401
+    assert (await client.get("/metrics", headers=auth("guess"))).status_code == 401
+    scraped = await client.get("/metrics", headers=auth(METRICS_TOKEN))
     assert scraped.status_code == 200 and "pomoc_tickets" in scraped.text
 
 

@@ -286,7 +286,7 @@ def _literal(blocks: list[dict]) -> list[str]:
 
 
 async def test_the_root_is_edited_only_when_what_it_shows_changes(runtime, http, shop_token, fake):
-    """Known to fail until the outbox skips root updates that render the same (issue 15)."""
+    """The outbox skips root updates that render the same as the last one shown (issue 15)."""
     _ticket_id, ts = await opened_thread(runtime, http, shop_token)
     for n in range(5):
         await send_event(http, reply_event(ts, f"Odpowiedź {n}"))

@@ -139,12 +139,17 @@ def test_thread_reply_and_commands():
     assert translate.thread_message("Ev1", event, ANNA, said) == ThreadMessage(
         "Ev1", ThreadRef("slack", "C1", "1.0"), "2.0", ANNA, "x"
     )
-    command = translate.slash_command({"text": "priority #42 critical", "trigger_id": "t"}, ANNA)
+    command = translate.slash_command(
+        "command:t", {"text": "priority #42 critical", "trigger_id": "t"}, ANNA
+    )
     assert (command.command, command.ticket_id) == (SetPriority(Priority.CRITICAL), 42)
-    assert translate.slash_command({"text": "", "trigger_id": "t"}, ANNA).command == Help()
-    assert translate.slash_command({"text": "Stats", "trigger_id": "t"}, ANNA).ticket_id is None
+    empty = translate.slash_command("command:t", {"text": "", "trigger_id": "t"}, ANNA)
+    assert empty.command == Help()
+    stats = translate.slash_command("command:t", {"text": "Stats", "trigger_id": "t"}, ANNA)
+    assert stats.ticket_id is None
     action = {"action_id": "pomoc_critical", "value": "42", "action_ts": "9.9"}
-    assert translate.action_command({}, action, ANNA) == AgentCommand(
+    pressed = translate.action_command("action:UANNA:pomoc_critical:9.9", action, ANNA)
+    assert pressed == AgentCommand(
         event_id="action:UANNA:pomoc_critical:9.9",
         platform="slack",
         agent=ANNA,
@@ -166,14 +171,17 @@ def test_code_spans_lose_their_backticks():
 
 def test_slash_command_in_a_thread_uses_the_thread():
     command = translate.slash_command(
-        {"text": "claim", "trigger_id": "t", "channel_id": "C1", "thread_ts": "1.0"}, ANNA
+        "command:t",
+        {"text": "claim", "trigger_id": "t", "channel_id": "C1", "thread_ts": "1.0"},
+        ANNA,
     )
     assert (command.thread, command.ticket_id) == (ThreadRef("slack", "C1", "1.0"), None)
 
 
 def test_reply_action_is_keyed_by_the_message():
     message = {"user": "UANNA", "ts": "2.0", "thread_ts": "1.0", "text": "x"}
-    event = translate.reply_action("C1", message, ANNA, translate.Said(RichText("x")))
+    said = translate.Said(RichText("x"))
+    event = translate.reply_action("reply:C1:2.0", "C1", message, ANNA, said)
     assert event.via_reply_action and event.thread == ThreadRef("slack", "C1", "1.0")
     assert (event.event_id, event.message_id) == ("reply:C1:2.0", "2.0:reply")
 

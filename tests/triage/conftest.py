@@ -1,18 +1,9 @@
 """One help-center triager per test session: the lexicon, the index and the semantic layer."""
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from bot.config import TriageConfig
 from bot.triage import HelpCenterTriager, build_triager
-
-DATA = Path(__file__).parent.parent / "data"
-
-
-def load_set(name: str) -> list[dict]:
-    return yaml.safe_load((DATA / f"triage_{name}.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,10 @@
 """Regression guard: accuracy on the labelled eval set stays above the project's targets."""
 
-from pathlib import Path
-
 import pytest
-import yaml
 
-EVAL = yaml.safe_load(
-    (Path(__file__).parent.parent / "data" / "triage_eval.yaml").read_text(encoding="utf-8")
-)
+from tests.triage.sets import load_set
+
+EVAL = load_set("eval")
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,10 @@
 import pytest
 
 from bot.triage.features import names
-from bot.triage.phrases import Ticket
 
 
 def features(triager, title, body=""):
-    analyze = triager.index.analyzer.terms
-    ticket = Ticket(title=analyze(title, sentences=True), body=analyze(body, sentences=True))
-    return triager.rules.features.of(ticket)
+    return triager.rules.features.of(triager.ticket(title, body))
 
 
 @pytest.mark.parametrize(

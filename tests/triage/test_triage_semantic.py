@@ -11,7 +11,7 @@ from bot.triage.kb import DEPARTMENTS
 from bot.triage.phrases import RulesError
 from bot.triage.search import Ranking
 from bot.triage.semantic import VectorSet, text_key
-from tests.triage.conftest import load_set
+from tests.triage.sets import load_set
 
 
 class FakeEncoder:

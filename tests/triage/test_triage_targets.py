@@ -2,30 +2,15 @@
 
 import pytest
 
-from tests.triage.conftest import load_set
+from tests.triage.sets import TARGETS, load_set, quality
 
 pytestmark = pytest.mark.slow  # real processes or load: `make test`, not `make check`
 
-TARGETS = {"recall": 0.95, "precision": 0.85, "department": 0.92, "top3": 0.93}
-
 
 def metrics(triager, tickets) -> dict[str, float]:
-    tp = fp = fn = department = top3 = with_article = 0
-    for ticket in tickets:
-        result = triager.assess(title=ticket["title"], body=ticket["body"] or "")
-        tp += result.critical and ticket["critical"]
-        fp += result.critical and not ticket["critical"]
-        fn += ticket["critical"] and not result.critical
-        department += result.department == ticket["department"]
-        if ticket.get("article"):
-            with_article += 1
-            top3 += ticket["article"] in [s.article_id for s in result.suggestions]
-    return {
-        "recall": tp / (tp + fn),
-        "precision": tp / (tp + fp),
-        "department": department / len(tickets),
-        "top3": top3 / with_article,
-    }
+    return quality(
+        tickets, [triager.assess(title=t["title"], body=t["body"] or "") for t in tickets]
+    )
 
 
 @pytest.fixture(scope="module")

@@ -6,19 +6,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from adapters.panel.api import RowId
-from adapters.panel.auth import core
+from adapters.panel.auth import CoreDep
 from adapters.panel.web import render
 from bot import catalogue as cat
-from bot.agent_links import AgentLinks
 from bot.core import Core
 from bot.snapshots import agent_attachment, agent_ticket
 
-CoreDep = Annotated[Core, Depends(core)]
 Expires = Annotated[int, Query(ge=0, le=2**40)]
 Signature = Annotated[str, Query(max_length=100)]
 # The link is the credential: it must not leave through Referer, caches or search engines.
@@ -31,8 +29,7 @@ router = APIRouter(prefix="/agent", include_in_schema=False)
 
 
 def _allowed(app: Core, ticket_id: int, exp: int, sig: str) -> bool:
-    links = AgentLinks(app.ctx.secrets.secret_key, app.ctx.public_url)
-    return links.valid(ticket_id, expires=exp, signature=sig, now=app.ctx.clock.now())
+    return app.ctx.agent_links.valid(ticket_id, expires=exp, signature=sig, now=app.ctx.clock.now())
 
 
 def _refused(app: Core) -> HTMLResponse:

@@ -1,15 +1,15 @@
 """Logging in to the web inbox: single-use links (issued or platform-signed), the shop's key in a
 form, logout. Only from Pomoc's own pages: a cross-site post never logs anyone in."""
 
-import json
+from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from adapters.panel.auth import core
+from adapters.panel.auth import CoreDep
 from adapters.panel.bodies import FORM_TYPE, media_type, parse_body
 from adapters.panel.web import render
 from adapters.panel.web.pages import login_page, session_shop
@@ -19,7 +19,6 @@ from bot.core import Core
 from storage import repositories as repo
 from storage.models import Shop
 
-CoreDep = Annotated[Core, Depends(core)]
 router = APIRouter(prefix="/panel", include_in_schema=False)
 # Neither the link nor the key may leak through a Referer, or stay in a cache.
 PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
@@ -50,10 +49,18 @@ def from_our_page(request: Request, app: Core, *, platform: bool = False) -> boo
     return origin in (own, app.ctx.public_url)
 
 
-def _refused(status: int, detail: str, **extra: str) -> JSONResponse:
-    return JSONResponse(
-        {"detail": detail, "errors": [], **extra}, status_code=status, headers=PRIVATE
-    )
+@dataclass(frozen=True)
+class Refused:
+    """Why nobody is logged in: JSON for the login page's script, a page for a form's post.
+    Switching shops (409) asks first, with the question's two buttons."""
+
+    status: int
+    detail: str
+    buttons: dict[str, str] = field(default_factory=dict)  # confirm, cancel
+
+    def as_json(self) -> JSONResponse:
+        body = {"detail": self.detail, "errors": [], **self.buttons}
+        return JSONResponse(body, status_code=self.status, headers=PRIVATE)
 
 
 def _sessions(request: Request) -> Sessions:
@@ -61,7 +68,7 @@ def _sessions(request: Request) -> Sessions:
     return sessions
 
 
-def _redeem(request: Request, app: Core, answer: LinkIn) -> tuple[Shop, str] | JSONResponse:
+def _redeem(request: Request, app: Core, answer: LinkIn) -> tuple[Shop, str] | Refused:
     """Use the link up and open a session in one transaction; or say why not."""
     now = app.ctx.clock.now()
     current = session_shop(request)
@@ -70,17 +77,16 @@ def _redeem(request: Request, app: Core, answer: LinkIn) -> tuple[Shop, str] | J
             session, answer.link, secret=app.ctx.secrets.login_link_secret, now=now
         )
         if target is None:
-            return _refused(401, texts.WEB_LOGIN_FAILED)
+            return Refused(401, texts.WEB_LOGIN_FAILED)
         if current is not None and current.id != target.shop.id and not answer.switch:
             names = {"current": current.name, "new": target.shop.name}
-            return _refused(
-                409,
-                texts.WEB_SWITCH_SHOP.format(**names),
-                confirm=texts.WEB_SWITCH_BUTTON.format(**names),
-                cancel=texts.WEB_STAY_BUTTON.format(**names),
-            )
+            buttons = {
+                "confirm": texts.WEB_SWITCH_BUTTON.format(**names),
+                "cancel": texts.WEB_STAY_BUTTON.format(**names),
+            }
+            return Refused(409, texts.WEB_SWITCH_SHOP.format(**names), buttons)
         if not shops.use_link(session, target, now=now):
-            return _refused(401, texts.WEB_LOGIN_FAILED)
+            return Refused(401, texts.WEB_LOGIN_FAILED)
         token = Sessions.open_in(session, target.shop, now=now)
     return target.shop, token
 
@@ -110,12 +116,12 @@ async def login_with_link(request: Request, app: CoreDep) -> Response:
     platform's pages (`link=...`, so the secret is never in a URL, not even in history)."""
     from_form = media_type(request) == FORM_TYPE
     if not from_our_page(request, app, platform=from_form):
-        return _refused(403, texts.WEB_LOGIN_CROSS_SITE)
+        return Refused(403, texts.WEB_LOGIN_CROSS_SITE).as_json()
     answer = (await parse_body(request, LinkIn)).fields
     assert isinstance(answer, LinkIn)
     redeemed = await run_in_threadpool(_redeem, request, app, answer)
-    if isinstance(redeemed, JSONResponse):
-        return _as_page(request, app, redeemed, answer) if from_form else redeemed
+    if isinstance(redeemed, Refused):
+        return _as_page(request, app, redeemed, answer) if from_form else redeemed.as_json()
     _shop, token = redeemed
     response = (
         RedirectResponse("/panel", 303) if from_form else JSONResponse({"location": "/panel"})
@@ -123,22 +129,21 @@ async def login_with_link(request: Request, app: CoreDep) -> Response:
     return await run_in_threadpool(_logged_in, request, app, response, token)
 
 
-def _as_page(request: Request, app: Core, refused: JSONResponse, answer: LinkIn) -> Response:
+def _as_page(request: Request, app: Core, refused: Refused, answer: LinkIn) -> Response:
     """A refusal as the login page (a form post shows a page, not JSON); switching shops asks."""
-    data = json.loads(bytes(refused.body))
-    if refused.status_code == 409:
+    if refused.status == 409:
         page = render.page(
             "switch_shop.html",
             status=409,
-            question=data["detail"],
-            confirm=data["confirm"],
-            cancel=data["cancel"],
+            question=refused.detail,
+            confirm=refused.buttons["confirm"],
+            cancel=refused.buttons["cancel"],
             link=answer.link,
             **render.context(app, request),
         )
     else:
-        page = login_page(request, app, message=data["detail"])
-        page.status_code = refused.status_code
+        page = login_page(request, app, message=refused.detail)
+        page.status_code = refused.status
     page.headers.update(PRIVATE)
     return page
 

@@ -1,15 +1,14 @@
 """The web inbox's pages: login, ticket list, new-ticket form, conversation, article hints."""
 
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from adapters.panel.api import RowId
-from adapters.panel.auth import core
+from adapters.panel.auth import CoreDep
 from adapters.panel.schemas import detail_out, list_out
 from adapters.panel.web import render
 from bot.core import Core
@@ -29,7 +28,6 @@ LIST_LIMIT = 200
 # Only the start of a long description matters for finding articles.
 HINT_CHARS = 2000
 
-CoreDep = Annotated[Core, Depends(core)]
 router = APIRouter(prefix="/panel", include_in_schema=False)
 
 

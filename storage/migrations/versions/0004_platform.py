@@ -54,7 +54,6 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", String(length=64), nullable=False),
         sa.Column("storage_key", String(length=300), nullable=False),
-        sa.Column("used_at", Instant(), nullable=True),
     )
     op.create_table(
         "idempotency_key",
