@@ -14,6 +14,7 @@ from bot.commands import (
     Command,
     Help,
     Malformed,
+    Move,
     Reopen,
     Resolve,
     SendArticle,
@@ -25,9 +26,11 @@ from bot.context import Context
 from bot.errors import InvalidTransition
 from bot.events import Agent, CommandReply, TicketChoice
 from bot.lifecycle import Action, Status
+from bot.moving import move
 from bot.outbox import enqueue_post, enqueue_root_update
 from bot.ticketing import bot_says, transition
 from bot.vocabulary import ChannelId, TicketId
+from storage import delivery
 from storage import repositories as repo
 from storage.models import Ticket
 
@@ -35,6 +38,7 @@ USAGE = {
     "priority": cat.USAGE_PRIORITY,
     "assign": cat.USAGE_ASSIGN,
     "article": cat.USAGE_ARTICLE,
+    "move": cat.USAGE_MOVE,
 }
 CHOICES_MAX = 10  # buttons in one answer (Slack allows 25 per actions block)
 
@@ -80,7 +84,12 @@ def run_command(
     if ticket is None or ticket.status == Status.PURGED:
         return CommandReply(cat.text(cat.NO_TICKET, language), ok=False)
     if isinstance(command, Malformed):
-        return CommandReply(cat.text(USAGE[command.name], language), ok=False)
+        usage = cat.text(USAGE[command.name], language, departments=_departments(ctx))
+        return CommandReply(usage, ok=False)
+    # One writer per ticket: a shop's message or another command queued for the ticket's thread
+    # meanwhile is committed before we read where the thread is, or waits for our commit.
+    repo.lock_ticket(session, repo.row_id(ticket))
+    session.refresh(ticket)
     try:
         return _apply(session, ctx, ticket, request, command)
     except InvalidTransition as error:
@@ -119,7 +128,7 @@ def _apply(
     reply = _change(session, ctx, ticket, request, command, now)
     ticket.updated_at = now
     session.add(ticket)
-    if not isinstance(command, Resolve | Reopen):  # transition() has audited those
+    if not isinstance(command, Resolve | Reopen | Move):  # audited where they are applied
         name, args = _audited(command, ticket)
         actor = request.agent.actor
         repo.audit(session, ticket_id=ticket.id, actor=actor, action=name, now=now, args=args)
@@ -138,6 +147,25 @@ def _audited(command: TicketCommand, ticket: Ticket) -> tuple[str, list[str]]:
         case SendArticle(article_id):
             return "article", [article_id]
     raise AssertionError(f"{command} is audited by its transition")
+
+
+def _departments(ctx: Context) -> str:
+    names = ", ".join(sorted(ctx.config.departments))
+    return names or cat.text(cat.NO_DEPARTMENTS, ctx.config.chat.language)
+
+
+def _destination(ctx: Context, ticket: Ticket, name: str) -> str:
+    """The configured department `name` means (ignoring case); Usage when there is none, or
+    when it is the ticket's own."""
+    language = ctx.config.chat.language
+    found = next((d for d in ctx.config.departments if d.lower() == name.lower()), None)
+    if found is None:
+        raise Usage(
+            cat.text(cat.UNKNOWN_DEPARTMENT, language, name=name, departments=_departments(ctx))
+        )
+    if found == ticket.department:
+        raise Usage(cat.text(cat.ALREADY_THERE, language, id=ticket.id, department=found))
+    return found
 
 
 def _tell_shop(
@@ -171,8 +199,10 @@ def _change(
             _tell_shop(session, ctx, ticket, texts.REOPENED, kind="reopened", by=agent)
             return cat.text(cat.REOPENED_BY, language, id=ticket.id, name=agent.display_name)
         case SetPriority(priority):
-            ticket.priority = priority
             label = cat.priority_label(priority, language)
+            if priority == ticket.priority:  # no audit entry: it would count as a triage fix
+                raise Usage(cat.text(cat.ALREADY_PRIORITY, language, id=ticket.id, priority=label))
+            ticket.priority = priority
             return cat.text(cat.PRIORITY_SET, language, id=ticket.id, priority=label)
         case Claim():
             ticket.assignee, ticket.assignee_id = agent.display_name, agent.actor.id
@@ -183,6 +213,16 @@ def _change(
             ticket.assignee = target.display_name if target else assignee
             ticket.assignee_id = target.actor.id if target else None
             return cat.text(cat.ASSIGNED, language, id=ticket.id, name=ticket.assignee)
+        case Move(name):
+            if ticket.status == Status.RESOLVED:  # a new thread for a closed case: reopen first
+                raise InvalidTransition(ticket.status, "move")
+            department = _destination(ctx, ticket, name)
+            # The worker would open that thread after we set its opening aside, and nothing
+            # would link the ticket to it: agents' replies there would be lost.
+            if delivery.ticket_thread_opening(session, repo.row_id(ticket), now):
+                raise Usage(cat.text(cat.STILL_OPENING, language, id=ticket.id))
+            move(session, ctx, ticket, department=department, agent=agent)
+            return cat.text(cat.MOVED, language, id=ticket.id, department=department)
         case SendArticle(article_id):
             article = ctx.triager.article(article_id)
             if article is None:

@@ -37,6 +37,13 @@ class SendArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class Move:
+    """To another department, named as the config names it (matched ignoring case)."""
+
+    department: str
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     pass
 
@@ -55,9 +62,11 @@ class Malformed:
     name: str
 
 
-Command = Claim | Resolve | Reopen | SetPriority | Assign | SendArticle | Stats | Help | Malformed
+Command = (
+    Claim | Resolve | Reopen | SetPriority | Assign | SendArticle | Move | Stats | Help | Malformed
+)
 # Commands that act on one ticket (the others answer without one).
-TicketCommand = Claim | Resolve | Reopen | SetPriority | Assign | SendArticle
+TicketCommand = Claim | Resolve | Reopen | SetPriority | Assign | SendArticle | Move
 
 # Slack buttons on a ticket's root message, by action id; the ticket id is the button's value.
 BUTTONS: dict[str, Command] = {
@@ -92,6 +101,8 @@ def parse(words: Sequence[str]) -> Command:
             return Assign(" ".join(args)) if args else Malformed(name)
         case "article":
             return SendArticle(args[0]) if args else Malformed(name)
+        case "move":
+            return Move(args[0]) if len(args) == 1 else Malformed(name)
     return Help(asked=False)
 
 
@@ -109,7 +120,7 @@ def parse_line(text: str, prefix: str) -> Command | None:
 
 
 def parse_slash(text: str) -> tuple[Command, TicketId | None]:
-    """`/pomoc claim 42`, `/pomoc priority #42 critical`, `/pomoc stats`; the ticket number
+    """`/pomoc claim 42`, `/pomoc move #42 payments`, `/pomoc stats`; the ticket number
     follows the command's name."""
     words = text.split()
     ticket_id = None

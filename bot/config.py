@@ -260,16 +260,27 @@ class ManagersConfig(Section):
     platform: Literal["slack", "matrix", "none"] = "none"
     channel: str = ""
     digest_time: str = "08:30"  # in the support hours' time zone
+    # The weekly report (last Monday-to-Sunday week, with its chart): the day (Monday = 0) and
+    # the local time it is sent.
+    weekly_day: int = 0
+    weekly_time: str = "09:00"
 
     @field_validator("channel")
     @classmethod
     def _no_placeholder(cls, value: str) -> str:
         return refuse_placeholder(value)
 
-    @field_validator("digest_time")
+    @field_validator("digest_time", "weekly_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         return clock_time(value)
+
+    @field_validator("weekly_day")
+    @classmethod
+    def _weekday(cls, value: int) -> int:
+        if value not in range(7):
+            raise ValueError("give a weekday, 0 (Monday) to 6 (Sunday)")
+        return value
 
 
 class Config(Section):

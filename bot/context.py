@@ -1,12 +1,13 @@
 """What every operation needs besides its session: config, secrets, database, clock, files."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from bot.agent_links import AgentLinks
 from bot.clock import Clock
 from bot.config import Config, Secrets
 from bot.hours import SupportHours
+from bot.telemetry import NoTelemetry, Telemetry
 from bot.triage import Triager
 from storage.db import Database
 from storage.files import AttachmentStore
@@ -21,6 +22,7 @@ class Context:
     hours: SupportHours
     files: AttachmentStore
     triager: Triager
+    telemetry: Telemetry = field(default_factory=NoTelemetry)
 
     @property
     def public_url(self) -> str:

@@ -7,6 +7,7 @@ from bot.context import Context
 from bot.desk import AgentDesk
 from bot.digest import ManagerReports
 from bot.inbox import Inbox
+from bot.ratings import Ratings
 from bot.service import TicketService
 from storage.db import Database
 
@@ -16,6 +17,7 @@ class Core:
     ctx: Context
     tickets: TicketService
     inbox: Inbox
+    ratings: Ratings
     desk: AgentDesk
     reports: ManagerReports
 
@@ -26,6 +28,7 @@ class Core:
             ctx=ctx,
             tickets=TicketService(ctx),
             inbox=Inbox(ctx),
+            ratings=Ratings(ctx),
             desk=AgentDesk(ctx, stats=reports.stats),
             reports=reports,
         )

@@ -27,6 +27,7 @@ from bot.events import (
 )
 from bot.housekeeping import delete_unused_files
 from bot.lifecycle import Action, allowed_actions
+from bot.moving import pointer
 from bot.outbox import announce, department_target, enqueue_root_update
 from bot.richtext import RichText
 from bot.ticketing import add_message, touch, transition
@@ -34,12 +35,14 @@ from bot.uploads import CheckedFile, check_files
 from bot.vocabulary import Author, ChannelId, Platform, Source, ThreadId
 from storage import delivery
 from storage import repositories as repo
-from storage.models import Message, MessageLink, Ticket
+from storage.db import after_commit
+from storage.models import FormerThread, Message, MessageLink, Ticket
 
 # How long a reply may wait for its thread to be recorded: the platform has already answered
 # the worker by then, so the wait is normally milliseconds.
 THREAD_WAIT_SECONDS = 10.0
 THREAD_POLL_SECONDS = 0.1
+SENDER = "sender"  # in an agent's chat message's `extra`: their platform user id
 
 
 class AgentDesk:
@@ -109,6 +112,9 @@ class AgentDesk:
         ref = event.thread
         link = repo.thread_by_ref(session, ref.platform, ref.channel, ref.thread_id)
         if link is None:
+            former = repo.former_thread(session, ref.platform, ref.channel, ref.thread_id)
+            if former is not None:
+                return self._in_former_thread(session, former, event)
             if delivery.thread_opening(session, ref.platform, ref.channel, self.ctx.clock.now()):
                 raise ThreadNotReady(f"{ref.platform} thread {ref.thread_id}")
             return None  # a thread that is not a ticket's
@@ -138,6 +144,25 @@ class AgentDesk:
         self._note(session, ticket, event, event.rich)
         return None
 
+    def _in_former_thread(
+        self, session: Session, former: FormerThread, event: ThreadMessage
+    ) -> CommandReply:
+        """The ticket moved away from this thread: the agent is told where it is now. What they
+        wrote is no reply (the new department has the ticket) but is kept as a note, so it is
+        not lost; a command is not run."""
+        chat = self.ctx.config.chat
+        lowered = event.text.strip().lower()
+        prefix = next(
+            (p for p in (chat.note_prefix, chat.reply_prefix) if lowered.startswith(p)), ""
+        )
+        if not prefix and commands.is_command_line(event.text, chat.command_prefix):
+            return pointer(session, self.ctx, former, kept_as_note=False)
+        ticket = session.get(Ticket, former.ticket_id)
+        assert ticket is not None  # a purged ticket's former threads go with it
+        rich = richtext.strip_prefix(event.rich, prefix) if prefix else event.rich
+        self._note(session, ticket, event, rich)
+        return pointer(session, self.ctx, former, kept_as_note=True)
+
     def _note(self, session: Session, ticket: Ticket, event: ThreadMessage, rich: RichText) -> None:
         files, _refused = self._acceptable_files(event)  # kept for the agents' ticket page
         self._store(
@@ -163,7 +188,19 @@ class AgentDesk:
         self._answered(session, ticket, event.agent, now)
         self._store(session, ticket, event, rich, author=Author.AGENT, files=files, now=now)
         enqueue_root_update(session, ticket, config=self.ctx.config, now=now)
+        if event.sent_at is not None:
+            self._measure_relay(session, event.platform, event.sent_at)
         return notice
+
+    def _measure_relay(self, session: Session, platform: Platform, sent_at: datetime) -> None:
+        """From the agent's message on the platform to the reply stored for the shop; a
+        platform clock ahead of ours counts as no delay."""
+
+        def observe() -> None:
+            delay = (self.ctx.clock.now() - sent_at).total_seconds()
+            self.ctx.telemetry.relayed(platform, max(0.0, delay))
+
+        after_commit(session, observe)
 
     def _store(
         self,
@@ -186,18 +223,21 @@ class AgentDesk:
             now=now,
             ctx=self.ctx,
             source=Source(event.platform),
+            extra={SENDER: event.agent.user_id},
             files=files,
         )
         message.body_html = rich.html
         self._link(session, message, event)
 
-    @staticmethod
-    def _answered(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
+    def _answered(self, session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
         """An agent answered the shop: the state machine's reply step (where the status has
         one) and the time of the first response."""
         if Action.AGENT_REPLY in allowed_actions(ticket.status):
             transition(session, ticket, Action.AGENT_REPLY, actor=agent.actor, now=now)
-        ticket.first_response_at = ticket.first_response_at or now
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+            waited = (now - ticket.created_at).total_seconds()
+            after_commit(session, lambda: self.ctx.telemetry.first_response(waited))
 
     def _acceptable_files(self, event: ThreadMessage) -> tuple[list[CheckedFile], list[str]]:
         """The files the shop may receive, and why each of the others may not."""
@@ -236,7 +276,7 @@ class AgentDesk:
     def _edited(self, session: Session, event: ThreadMessageEdited) -> CommandReply | None:
         """Mirror the edit; one that adds the note prefix withdraws a reply from the shop, one
         that adds the reply prefix to a note publishes it."""
-        message = self._agent_copy(session, event.platform, event.message_id)
+        message = self._agent_copy(session, event)
         if message is None:
             return None
         chat = self.ctx.config.chat
@@ -287,7 +327,7 @@ class AgentDesk:
 
     def _deleted(self, session: Session, event: ThreadMessageDeleted) -> set[str]:
         """The message goes for the shop, and its files with it; returns their storage keys."""
-        message = self._agent_copy(session, event.platform, event.message_id)
+        message = self._agent_copy(session, event)
         if message is None:
             return set()
         message.deleted_at = self.ctx.clock.now()
@@ -295,10 +335,16 @@ class AgentDesk:
         return repo.delete_message_files(session, repo.row_id(message))
 
     @staticmethod
-    def _agent_copy(session: Session, platform: Platform, message_id: str) -> Message | None:
-        """Our copy of an agent's chat message; shop and bot messages are never changed."""
-        message = repo.message_by_external(session, platform, message_id)
+    def _agent_copy(
+        session: Session, event: ThreadMessageEdited | ThreadMessageDeleted
+    ) -> Message | None:
+        """Our copy of the chat message the event's agent wrote there themselves. What Pomoc
+        posted (shop messages, its activity lines, panel replies) and other agents' messages
+        are never changed: Matrix delivers anyone's `m.replace` or redaction of any event."""
+        message = repo.message_by_external(session, event.platform, event.message_id)
         if message is None or message.author not in (Author.AGENT, Author.NOTE):
+            return None
+        if message.extra.get(SENDER) != event.agent.user_id:
             return None
         return message
 
@@ -323,6 +369,14 @@ class AgentDesk:
             ref = event.thread
             link = repo.thread_by_ref(session, ref.platform, ref.channel, ref.thread_id)
             ticket = session.get(Ticket, link.ticket_id) if link else None
+            if (
+                link is None
+                and (
+                    former := repo.former_thread(session, ref.platform, ref.channel, ref.thread_id)
+                )
+                is not None
+            ):
+                return pointer(session, self.ctx, former, kept_as_note=False)
         if ticket is not None and not self._may_act(session, ticket, event.member_of):
             refusal = cat.text(cat.NOT_YOUR_CHANNEL, self.language, id=ticket.id)
             return CommandReply(refusal, ok=False)

@@ -17,10 +17,13 @@ from sqlmodel import Session
 from bot.context import Context
 from bot.errors import DeliveryError, Failure
 from bot.events import ThreadRef
+from bot.moving import away
 from bot.outbox import (
     Announce,
+    LeaveThread,
     OpenThread,
     Payload,
+    Picture,
     Posted,
     PostMessage,
     Result,
@@ -29,13 +32,14 @@ from bot.outbox import (
     ThreadOpened,
     UpdateRoot,
     WebhookEvent,
+    chat_target,
     payload_of,
     root_digest,
 )
 from bot.outcomes import Outcomes, describe
 from bot.ports import ChatAdapter, WebhookSender
 from bot.snapshots import message_view, ticket_view
-from bot.views import MessageView, TicketView
+from bot.views import MessageView, PictureView, TicketView
 from bot.vocabulary import ChannelId, ExternalId, MessageId, Platform, ThreadId
 from storage import delivery
 from storage import repositories as repo
@@ -252,8 +256,11 @@ class OutboxDispatcher:
         key, channel = item.idempotency_key, ChannelId(item.channel)
         retry = item.attempts > 1  # attempts counts claims: a second claim may follow a crash
         match payload:
-            case Announce(text):
-                posted = await adapter.announce(channel=channel, text=text, key=key, retry=retry)
+            case Announce(text, picture, page_link):
+                view = await asyncio.to_thread(self._load_picture, picture) if picture else None
+                posted = await adapter.announce(
+                    channel=channel, text=text, key=key, retry=retry, picture=view, link=page_link
+                )
                 return Posted(posted)
             case OpenThread(note):
                 thread, ticket = await asyncio.to_thread(self._load_ticket, item, note)
@@ -275,23 +282,39 @@ class OutboxDispatcher:
                 await adapter.update_root(thread=link.ref, root_id=root, ticket=ticket)
                 return RootUpdated(digest=digest)
             case PostMessage(message_id):
-                thread, message = await asyncio.to_thread(self._load_message, item, message_id)
-                ref = self._require(thread, item).ref
-                return Posted(await adapter.post(thread=ref, message=message, key=key, retry=retry))
+                into, message = await asyncio.to_thread(self._load_message, item, message_id)
+                return Posted(
+                    await adapter.post(thread=into.ref, message=message, key=key, retry=retry)
+                )
+            case LeaveThread(thread_id, root_id, message_id, department, by):
+                ref = ThreadRef(item.platform, channel, thread_id)
+                last_root, told = await asyncio.to_thread(
+                    self._load_leaving, item, message_id, department=department, by=by
+                )
+                posted = await adapter.post(thread=ref, message=told, key=key, retry=retry)
+                await adapter.update_root(thread=ref, root_id=root_id, ticket=last_root)
+                return Posted(posted)
             case WebhookEvent():
                 raise DeliveryError("a webhook is no chat delivery", failure=Failure.PERMANENT)
 
-    @staticmethod
-    def _require(thread: Thread | None, item: OutboxItem) -> Thread:
-        if thread is None:
-            raise DeliveryError(f"ticket {item.ticket_id} has no {item.platform} thread yet")
-        return thread
+    def _require(
+        self, session: Session, thread: Thread | None, ticket: Ticket, item: OutboxItem
+    ) -> Thread:
+        """The thread to post in. None yet: the item waits for it, unless the ticket is
+        elsewhere now (moved after the item was queued; the outcome sends the item after it)."""
+        if thread is not None:
+            return thread
+        if chat_target(session, ticket, self.ctx.config) != (item.platform, item.channel):
+            raise DeliveryError(f"ticket {item.ticket_id} moved away", failure=Failure.MOVED)
+        raise DeliveryError(f"ticket {item.ticket_id} has no {item.platform} thread yet")
 
     def _ticket(self, session: Session, item: OutboxItem) -> tuple[Thread | None, Ticket]:
+        """The ticket and its thread on the item's platform (a move may have taken it to the
+        other one: that thread is no place for this item)."""
         ticket = session.get(Ticket, item.ticket_id)
         if ticket is None:
             raise DeliveryError(f"ticket {item.ticket_id} is gone", failure=Failure.PERMANENT)
-        link = repo.thread_for_ticket(session, repo.row_id(ticket))
+        link = repo.thread_on(session, repo.row_id(ticket), item.platform)
         return (Thread.of(link) if link is not None else None), ticket
 
     def _load_ticket(self, item: OutboxItem, note: str | None) -> tuple[Thread | None, TicketView]:
@@ -306,7 +329,7 @@ class OutboxDispatcher:
         renders a state at least as fresh (root updates collapse: this one is skipped)."""
         with self.db.transaction() as session:
             found, ticket = self._ticket(session, item)
-            thread = self._require(found, item)
+            thread = self._require(session, found, ticket, item)
             if delivery.has_later_pending(session, item):
                 return None
             # The root keeps the line it was opened with.
@@ -314,11 +337,38 @@ class OutboxDispatcher:
             view = ticket_view(session, ticket, self.ctx, platform=item.platform, notice=notice)
             return thread, view
 
-    def _load_message(
-        self, item: OutboxItem, message_id: MessageId
-    ) -> tuple[Thread | None, MessageView]:
+    def _load_leaving(
+        self, item: OutboxItem, message_id: MessageId, *, department: str, by: str
+    ) -> tuple[TicketView, MessageView]:
+        """The left thread's last root (the ticket as it is now, with no actions: they belong
+        to the new thread) and the note that tells the thread, both saying where the ticket is
+        now: a second move may have taken it further since (the history's note says so too)."""
         with self.db.transaction() as session:
-            thread, _ticket = self._ticket(session, item)
+            _thread, ticket = self._ticket(session, item)
+            message = session.get(Message, message_id)
+            if message is None:
+                raise DeliveryError("message is gone", failure=Failure.PERMANENT)
+            here = chat_target(session, ticket, self.ctx.config)
+            message.body = notice = away(self.ctx, here, department=department, by=by)
+            session.add(message)
+            view = ticket_view(
+                session, ticket, self.ctx, platform=item.platform, notice=notice, left=True
+            )
+            return view, message_view(session, message, self.ctx)
+
+    def _load_picture(self, picture: Picture) -> PictureView | None:
+        """The stored picture; None when its file is gone (the text is still worth sending)."""
+        try:
+            data = self.ctx.files.path(picture.storage_key).read_bytes()
+        except OSError:
+            log.warning("picture %s of an announcement is missing", picture.storage_key)
+            return None
+        return PictureView(picture.filename, picture.alt_text, picture.content_type, data)
+
+    def _load_message(self, item: OutboxItem, message_id: MessageId) -> tuple[Thread, MessageView]:
+        with self.db.transaction() as session:
+            found, ticket = self._ticket(session, item)
+            thread = self._require(session, found, ticket, item)
             message = session.get(Message, message_id)
             if message is None:
                 raise DeliveryError("message is gone", failure=Failure.PERMANENT)

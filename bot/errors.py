@@ -12,12 +12,14 @@ class NotFound(PomocError):
 
 
 class InvalidTransition(PomocError):
-    """The ticket's state does not allow the requested action."""
+    """The ticket's state does not allow the requested action; `refusal` says why to the shop
+    (in Polish) when a generic "not now" would leave it guessing."""
 
-    def __init__(self, status: str, action: str) -> None:
+    def __init__(self, status: str, action: str, *, refusal: str | None = None) -> None:
         super().__init__(f"cannot {action} a ticket that is {status}")
         self.status = status
         self.action = action
+        self.refusal = refusal
 
 
 class ValidationFailed(PomocError):
@@ -45,13 +47,15 @@ class ThreadNotReady(PomocError):
 
 
 class Failure(StrEnum):
-    """What a failed delivery needs: the three ways (and a deleted root) the outbox tells apart."""
+    """What a failed delivery needs: the three ways (and a deleted root, a moved ticket) the outbox
+    tells apart."""
 
     TRANSIENT = "transient"  # try again later, with backoff (timeouts, 5xx, rate limits)
     CHANNEL = "channel"  # the channel needs an operator (bot not in it, archived, gone)
     PLATFORM = "platform"  # the whole workspace or homeserver does (token revoked, scope missing)
     PERMANENT = "permanent"  # this one message can never be delivered as it is
     THREAD_GONE = "thread_gone"  # the ticket's root message was deleted
+    MOVED = "moved"  # the ticket moved away after the item was queued: it follows the ticket
 
 
 # Failures that pause a lane until an operator fixes something; its items wait, none is lost.

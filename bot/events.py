@@ -4,6 +4,7 @@
 # chose (Slack `ts`, Matrix event ids) and are only compared, never parsed.
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.commands import Command
 from bot.richtext import RichText
@@ -66,6 +67,9 @@ class ThreadMessage:
     to_colleague: bool = False
     # Files the adapter could not fetch (too large, unreachable): the agent is told.
     unavailable: tuple[str, ...] = field(default=())
+    # When the platform stamped the message (Slack `ts`, Matrix `origin_server_ts`), for the
+    # relay latency; None when the event carries no such time (a shortcut on an old message).
+    sent_at: datetime | None = None
 
     @property
     def platform(self) -> Platform:

@@ -71,6 +71,7 @@ class Housekeeper:
         cutoffs = Cutoffs.at(self.ctx.clock.now(), self.ctx.config.retention)
         resolved = self.auto_resolve(cutoffs.auto_resolve)
         purged, files = self.purge(cutoffs.purge)
+        files += self.forget_dropped_pictures()
         return Swept(resolved, purged, files, self.prune(cutoffs.audit))
 
     def auto_resolve(self, before: datetime) -> int:
@@ -118,6 +119,12 @@ class Housekeeper:
             tickets += len(batch)
             if len(batch) < BATCH:
                 return tickets, files
+
+    def forget_dropped_pictures(self) -> int:
+        """Delete the files of pictures whose announcement an operator dropped."""
+        with self.db.transaction() as session:
+            keys = jobs.dropped_pictures(session)
+        return delete_unused_files(self.ctx, {k for k in keys if self.ctx.files.path(k).exists()})
 
     def prune(self, before: datetime) -> int:
         with self.db.transaction() as session:

@@ -12,10 +12,18 @@ from sqlmodel import Session, col, func, select
 from bot.context import Context
 from bot.errors import NotFound
 from bot.lifecycle import Status
-from bot.views import Conversation, ShopAttachment, ShopMessage, ShopTicket, ShopTickets, StoredFile
+from bot.views import (
+    Conversation,
+    ShopAttachment,
+    ShopMessage,
+    ShopRating,
+    ShopTicket,
+    ShopTickets,
+    StoredFile,
+)
 from bot.vocabulary import AttachmentId, Author, MessageId, ShopId, TicketId
 from storage import repositories as repo
-from storage.models import Attachment, Message, Ticket
+from storage.models import Attachment, Message, Rating, Ticket
 
 
 # What of a conversation the shop may see: no agents' notes (a reply withdrawn into a note among
@@ -85,12 +93,19 @@ def shop_message(row: Message, files: Iterable[Attachment]) -> ShopMessage:
     )
 
 
+def shop_rating(row: Rating) -> ShopRating:
+    return ShopRating(
+        score=row.score, comment=row.comment, created_at=row.created_at, updated_at=row.updated_at
+    )
+
+
 def conversation(
     ticket: Ticket,
     messages: Iterable[Message],
     files: Iterable[Attachment],
     *,
     in_chat: bool = False,
+    rating: Rating | None = None,
 ) -> Conversation:
     """The shop's view of `ticket`, from rows of the caller's transaction."""
     by_message = files_by_message(files)
@@ -98,6 +113,7 @@ def conversation(
         ticket=shop_ticket(ticket, in_chat=in_chat),
         body=ticket.body,
         messages=tuple(shop_message(m, by_message.get(m.id, ())) for m in messages),
+        rating=shop_rating(rating) if rating is not None else None,
     )
 
 
@@ -143,7 +159,8 @@ class Inbox:
             messages = repo.ticket_messages(session, repo.row_id(ticket), include_notes=False)
             files = repo.message_attachments(session, [repo.row_id(m) for m in messages])
             in_chat = repo.thread_for_ticket(session, repo.row_id(ticket)) is not None
-            return conversation(ticket, messages, files, in_chat=in_chat)
+            rating = repo.ticket_rating(session, repo.row_id(ticket))
+            return conversation(ticket, messages, files, in_chat=in_chat, rating=rating)
 
     def mark_read(self, shop_id: int, ticket_id: int) -> int:
         """The owner opened the ticket: it stops being orange. Returns the unread count left."""
@@ -197,4 +214,6 @@ class Inbox:
                 )
             ).one()
             unread = repo.unread_count(session, shop_id)
-            return (ticket.status, ticket.unread, ticket.updated_at, *messages, unread)
+            rating = repo.ticket_rating(session, ticket_id)
+            given = (rating.score, rating.comment) if rating is not None else None
+            return (ticket.status, ticket.unread, ticket.updated_at, *messages, unread, given)

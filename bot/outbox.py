@@ -8,14 +8,14 @@ import hashlib
 import random
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from bot.config import Config, DepartmentConfig, ManagersConfig, OutboxConfig
-from bot.views import TicketView
+from bot.views import LinkView, TicketView
 from bot.vocabulary import ChannelId, ExternalId, MessageId, Operation, Platform, ThreadId
 from storage import delivery
 from storage import repositories as repo
@@ -42,10 +42,38 @@ class UpdateRoot:
 
 
 @dataclass(frozen=True, slots=True)
+class LeaveThread:
+    """The ticket moved to `department` (by `by`): post the note `message_id` into the thread it
+    left and re-render that root with it. Where the ticket is now is filled in at delivery (a
+    second move may have taken it further). The thread is named here because it is no longer
+    the ticket's (`storage.models.FormerThread`)."""
+
+    thread_id: ThreadId
+    root_id: ExternalId
+    message_id: MessageId
+    department: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """An image for an announcement, stored in `ctx.files` before the item is queued: the item
+    names its content-addressed key, and the file stays while the item may still be delivered
+    (`storage.jobs.storage_key_in_use`)."""
+
+    storage_key: str
+    filename: str  # unique per announcement: a retried Slack upload finds its copy by it
+    alt_text: str
+    content_type: str = "image/png"
+
+
+@dataclass(frozen=True, slots=True)
 class Announce:
-    """A standalone message in a channel (SLA alert, digest), tied to no ticket."""
+    """A standalone message in a channel (SLA alert, digest, weekly report), tied to no ticket."""
 
     text: str
+    picture: Picture | None = None
+    link: LinkView | None = None  # shown after the text, clickable
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +84,7 @@ class WebhookEvent:
     body: dict[str, Any]  # the JSON the endpoint receives
 
 
-Payload = OpenThread | PostMessage | UpdateRoot | Announce | WebhookEvent
+Payload = OpenThread | PostMessage | UpdateRoot | LeaveThread | Announce | WebhookEvent
 
 
 def payload_of(item: OutboxItem) -> Payload:
@@ -69,8 +97,21 @@ def payload_of(item: OutboxItem) -> Payload:
             return PostMessage(MessageId(int(data["message_id"])))
         case Operation.UPDATE_ROOT:
             return UpdateRoot()
+        case Operation.LEAVE_THREAD:
+            return LeaveThread(
+                ThreadId(str(data["thread_id"])),
+                ExternalId(str(data["root_id"])),
+                MessageId(int(data["message_id"])),
+                str(data["department"]),
+                str(data["by"]),
+            )
         case Operation.ANNOUNCE:
-            return Announce(str(data["text"]))
+            picture, link = data.get("picture"), data.get("link")
+            return Announce(
+                str(data["text"]),
+                Picture(**picture) if picture else None,
+                LinkView(**link) if link else None,
+            )
         case Operation.WEBHOOK:
             return WebhookEvent(str(data["event_id"]), dict(data["body"]))
     raise ValueError(f"unknown outbox operation {item.operation!r}")
@@ -84,8 +125,16 @@ def _stored(payload: Payload) -> tuple[Operation, dict[str, Any]]:
             return Operation.POST, {"message_id": message_id}
         case UpdateRoot():
             return Operation.UPDATE_ROOT, {}
-        case Announce(text):
-            return Operation.ANNOUNCE, {"text": text}
+        case LeaveThread(thread_id, root_id, message_id, department, by):
+            data = {"thread_id": thread_id, "root_id": root_id, "message_id": message_id}
+            return Operation.LEAVE_THREAD, {**data, "department": department, "by": by}
+        case Announce(text, picture, link):
+            stored: dict[str, Any] = {"text": text}
+            if picture is not None:
+                stored["picture"] = asdict(picture)
+            if link is not None:
+                stored["link"] = asdict(link)
+            return Operation.ANNOUNCE, stored
         case WebhookEvent(event_id, body):
             return Operation.WEBHOOK, {"event_id": event_id, "body": body}
 
@@ -276,12 +325,23 @@ def enqueue_root_update(session: Session, ticket: Ticket, *, config: Config, now
     delivery.enqueue(session, item)
 
 
-def announce(session: Session, config: Config, *, key: str, text: str, now: datetime) -> bool:
-    """Queue `text` for the managers' channel; False when none is configured or `key` was used."""
+def announce(
+    session: Session,
+    config: Config,
+    *,
+    key: str,
+    text: str,
+    now: datetime,
+    picture: Picture | None = None,
+    link: LinkView | None = None,
+) -> bool:
+    """Queue `text` (and `picture`, `link`) for the managers' channel; False when none is
+    configured or `key` was used."""
     target = route_target(config.managers)
     if target is None:
         return False
-    return delivery.enqueue_once(session, new_item(target, Announce(text), key=key, now=now))
+    item = new_item(target, Announce(text, picture, link), key=key, now=now)
+    return delivery.enqueue_once(session, item)
 
 
 def enqueue_webhook(

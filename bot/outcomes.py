@@ -1,7 +1,6 @@
 """What a delivery's outcome changes: links recorded, retries scheduled, blocks, re-opened roots."""
 
 import logging
-import uuid
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -9,7 +8,10 @@ from sqlmodel import Session
 from bot.channels import ChannelHealth
 from bot.context import Context
 from bot.errors import BLOCKING, DeliveryError, Failure
+from bot.housekeeping import delete_unused_files
 from bot.outbox import (
+    Announce,
+    LeaveThread,
     OpenThread,
     Payload,
     Posted,
@@ -18,16 +20,29 @@ from bot.outbox import (
     RetryPolicy,
     RootUpdated,
     ThreadOpened,
+    chat_target,
     new_item,
     result_record,
 )
-from bot.vocabulary import ChannelId, OutboxState
+from bot.vocabulary import ChannelId, Operation, OutboxState
 from storage import delivery
-from storage.models import BlockedChannel, MessageLink, OutboxItem, ThreadLink
+from storage.db import after_commit
+from storage.models import BlockedChannel, MessageLink, OutboxItem, ThreadLink, Ticket
 
 log = logging.getLogger(__name__)
 
 REOPENED = "Poprzedni wątek tego zgłoszenia został usunięty: rozmowa toczy się dalej tutaj."
+
+
+def sent(result: Result) -> bool:
+    """Whether the platform was called for it (a skipped root update or a thread opened
+    before a crash are done without a delivery now)."""
+    match result:
+        case RootUpdated(superseded=True) | RootUpdated(unchanged=True):
+            return False
+        case ThreadOpened(existing=True):
+            return False
+    return True
 
 
 def describe(item: OutboxItem) -> str:
@@ -64,6 +79,16 @@ class Outcomes:
             row.state, row.delivered_at, row.result = OutboxState.DONE, now, result_record(result)
             self._record(session, row, payload, result)
             self.health.working(session, platform=row.platform, channel=row.channel)
+            if sent(result):
+                waited = (now - row.created_at).total_seconds()
+                after_commit(session, lambda: self.ctx.telemetry.delivered(row.platform, waited))
+        self._release_picture(payload)
+
+    def _release_picture(self, payload: Payload) -> None:
+        """A delivered announcement's picture is needed no more: its file goes, after the
+        commit that marked the item done, unless something else stores the same bytes."""
+        if isinstance(payload, Announce) and payload.picture is not None:
+            delete_unused_files(self.ctx, {payload.picture.storage_key})
 
     def _record(self, session: Session, item: OutboxItem, payload: Payload, result: Result) -> None:
         now = self.ctx.clock.now()
@@ -83,7 +108,9 @@ class Outcomes:
                 )
             case RootUpdated(digest=digest), _ if digest and item.ticket_id:
                 delivery.remember_root(session, item.ticket_id, item.platform, digest=digest)
-            case Posted(external_id), PostMessage(message_id):
+            case Posted(external_id), (
+                PostMessage(message_id=message_id) | LeaveThread(message_id=message_id)
+            ):
                 session.add(
                     MessageLink(
                         message_id=message_id,
@@ -109,8 +136,12 @@ class Outcomes:
                 self.health.blocked(
                     session, platform=row.platform, channel=row.channel, error=error
                 )
+            elif error.failure == Failure.THREAD_GONE and row.operation == Operation.LEAVE_THREAD:
+                row.state = OutboxState.DONE  # the thread the ticket left is gone: none to tell
             elif error.failure == Failure.THREAD_GONE and row.ticket_id is not None:
                 self._reopen(session, row, error)
+            elif error.failure == Failure.MOVED and row.ticket_id is not None:
+                self._follow_ticket(session, row)
             elif error.permanent or self.retry.exhausted(row.attempts):
                 row.state = OutboxState.DEAD
                 log.error("%s gave up after %d attempts: %s", describe(row), row.attempts, error)
@@ -129,37 +160,46 @@ class Outcomes:
                 )
 
     def _reopen(self, session: Session, failed: OutboxItem, error: DeliveryError) -> None:
-        """The root was deleted: a new root for the ticket, saying so, then the undelivered rest.
-
-        The waiting items are queued again behind the new root (same order, fresh keys: none of
-        them reached the platform) and the old ones are marked replaced."""
+        """The root was deleted: a new root for the ticket, saying so, then the undelivered rest,
+        queued again behind it."""
         assert failed.ticket_id is not None
         ticket_id, platform = failed.ticket_id, failed.platform
         delivery.forget_thread(session, ticket_id, platform)
         waiting = delivery.pending_of_ticket(session, ticket_id, platform)
-        suffix = uuid.uuid4().hex[:8]
+        here = (platform, ChannelId(failed.channel))
         opening = new_item(
-            (platform, ChannelId(failed.channel)),
+            here,
             OpenThread(note=REOPENED),
-            key=f"open:{ticket_id}:{suffix}",
+            key=delivery.requeued_key(f"open:{ticket_id}"),
             now=self.ctx.clock.now(),
             ticket_id=ticket_id,
             department=failed.department,
         )
         delivery.enqueue(session, opening)
-        for old in waiting:
-            old.state = OutboxState.REPLACED
-            old.result = {"replaced_by": opening.idempotency_key}
-            session.add(old)
-            delivery.enqueue(
-                session, delivery.copy_item(old, key=f"{old.idempotency_key}:{suffix}")
-            )
+        followed = delivery.requeue_behind(
+            session, waiting, opening=opening, to=here, department=failed.department
+        )
         log.warning(
             "%s: the root was deleted (%s); a new root is opened and %d item(s) follow it",
             describe(failed),
             error.code,
-            len(waiting),
+            followed,
         )
+
+    def _follow_ticket(self, session: Session, misplaced: OutboxItem) -> None:
+        """The ticket moved away after the item was queued (a move committed meanwhile): it and
+        what waits behind it in the same channel go where the ticket is now."""
+        assert misplaced.ticket_id is not None
+        ticket = session.get(Ticket, misplaced.ticket_id)
+        assert ticket is not None  # the dispatcher found it; a purge leaves the row (a tombstone)
+        waiting = [
+            item
+            for item in delivery.pending_of_ticket(session, misplaced.ticket_id, misplaced.platform)
+            if item.channel == misplaced.channel
+        ]
+        to = chat_target(session, ticket, self.ctx.config)
+        delivery.requeue_behind(session, waiting, opening=None, to=to, department=ticket.department)
+        log.warning("%s: the ticket moved away; it follows to %s", describe(misplaced), to)
 
     def probe_worked(self, block: BlockedChannel) -> None:
         with self.ctx.db.transaction() as session:

@@ -1,6 +1,6 @@
 """Webhook events for the shop platform, derived from what each transaction changed and queued
 in the outbox by that same transaction: ticket.created, ticket.updated, message.created,
-ticket.unread_changed."""
+ticket.unread_changed, ticket.rated."""
 
 # Why derived instead of called at each change: a ticket's status, priority, department and
 # unread flag are set in a dozen places (the state machine, agents' commands, feedback, read
@@ -25,7 +25,7 @@ from bot.inbox import shop_ticket
 from bot.outbox import WebhookEvent, enqueue_webhook
 from bot.vocabulary import Author
 from storage import repositories as repo
-from storage.models import Message, Shop, Ticket
+from storage.models import Message, Rating, Shop, Ticket
 
 TRACKED = ("status", "priority", "department")
 PENDING = "pomoc.platform_events"
@@ -36,6 +36,7 @@ class EventType(StrEnum):
     TICKET_UPDATED = "ticket.updated"
     MESSAGE_CREATED = "message.created"
     UNREAD_CHANGED = "ticket.unread_changed"
+    TICKET_RATED = "ticket.rated"
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,13 @@ class Watch:
 
 @dataclass
 class Pending:
-    """What a transaction changed so far: new tickets, tickets' first-seen old values, replies."""
+    """What a transaction changed so far: new tickets, tickets' first-seen old values, replies,
+    ratings given or changed."""
 
     created: list[Ticket] = field(default_factory=list)
     before: dict[int, tuple[Ticket, dict[str, Any]]] = field(default_factory=dict)
     replies: list[Message] = field(default_factory=list)
+    rated: list[Rating] = field(default_factory=list)
 
 
 _WATCHED: "weakref.WeakKeyDictionary[Engine, Watch]" = weakref.WeakKeyDictionary()
@@ -84,6 +87,9 @@ def _collect(session: Session, _context: object, _instances: object) -> None:
             pending.created.append(row)
         elif isinstance(row, Message) and row.author == Author.AGENT:
             pending.replies.append(row)
+    for row in (*session.new, *session.dirty):
+        if isinstance(row, Rating) and not any(row is seen for seen in pending.rated):
+            pending.rated.append(row)
     for row in session.dirty:
         if not isinstance(row, Ticket) or row.id is None:
             continue
@@ -115,6 +121,11 @@ def _queue(session: Session) -> None:
     for ticket_id, (ticket, before) in pending.before.items():
         if ticket_id not in created:
             _changed(session, watched, ticket, before, now)
+    for rating in pending.rated:
+        rated = session.get(Ticket, rating.ticket_id)
+        if rated is not None:
+            data = {"ticket_id": rating.ticket_id, "rating": _rating(rating)}
+            _send(session, watched, rated, EventType.TICKET_RATED, data, now)
 
 
 def _changed(
@@ -180,4 +191,13 @@ def _message(message: Message) -> dict[str, Any]:
         "author_name": message.author_name,
         "body": message.body,
         "created_at": message.created_at.isoformat(),
+    }
+
+
+def _rating(rating: Rating) -> dict[str, Any]:
+    return {
+        "score": rating.score,
+        "comment": rating.comment,
+        "created_at": rating.created_at.isoformat(),
+        "updated_at": rating.updated_at.isoformat(),
     }

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.events import CommandReply, InboundEvent, ThreadRef
-from bot.views import MessageView, TicketView
+from bot.views import LinkView, MessageView, PictureView, TicketView
 from bot.vocabulary import ChannelId, ExternalId, Platform, ThreadId
 
 # An adapter turns domain snapshots into platform messages (outbound, called by the outbox
@@ -80,8 +80,20 @@ class ChatAdapter(Protocol):
     ) -> ExternalId:
         """Post into the thread; return the platform's message id."""
 
-    async def announce(self, *, channel: ChannelId, text: str, key: str, retry: bool) -> ExternalId:
-        """Post a standalone message (SLA alert, digest) in a channel or room; return its id."""
+    async def announce(
+        self,
+        *,
+        channel: ChannelId,
+        text: str,
+        key: str,
+        retry: bool,
+        picture: PictureView | None = None,
+        link: LinkView | None = None,
+    ) -> ExternalId:
+        """Post a standalone message (SLA alert, digest) in a channel or room, ending with
+        `link` as a clickable link, and `picture` after it; return the text's id. The text is
+        posted first, so a picture that cannot be uploaded never costs it; a retry posts neither
+        a second time."""
 
     async def probe(self, *, channel: ChannelId | None) -> None:
         """Whether Pomoc could post in `channel` now (None: on the platform at all), without

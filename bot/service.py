@@ -187,6 +187,8 @@ class TicketService:
         now = self.ctx.clock.now()
         config = self.ctx.config
         with self.db.transaction() as session:
+            # Before reading where the thread is: a move under way commits first, or waits.
+            repo.lock_ticket(session, ticket_id)
             ticket = own_ticket(session, repo.row_id(shop), ticket_id)
             was = ticket.status
             actor = Actor.shop(repo.row_id(shop))

@@ -65,6 +65,7 @@ def ticket_view(
     platform: Platform,
     notice: str | None = None,
     opening_files: Sequence[Attachment] | None = None,
+    left: bool = False,
 ) -> TicketView:
     """`opening_files`: those of the first message the shop sees, when the caller has them."""
     ticket_id = repo.row_id(ticket)
@@ -87,6 +88,7 @@ def ticket_view(
         attachments=attachment_views(files, ctx),
         mention=oncall_mention(ticket, platform, ctx),
         notice=notice,
+        left=left,
     )
 
 

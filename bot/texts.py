@@ -65,6 +65,8 @@ FIELD_NAMES = {
     "updated_since": "Zmienione od",
     "limit": "Limit",
     "link": "Link logowania",
+    "score": "Ocena",
+    "comment": "Komentarz",
 }
 NOT_FOUND = "Nie znaleziono zgłoszenia."
 UNAUTHORIZED = "Brak dostępu: zaloguj się ponownie."
@@ -76,6 +78,19 @@ AUTH_FLOOD = "Zbyt wiele nieudanych prób dostępu z tego adresu. Spróbuj ponow
 TOO_MANY_STREAMS = "Zbyt wiele otwartych kart z podglądem na żywo. Zamknij nieużywane karty."
 RATE_LIMITED = "Zbyt wiele nowych zgłoszeń w krótkim czasie. Spróbuj ponownie za chwilę."
 WRONG_STATE = "Tej operacji nie można teraz wykonać dla tego zgłoszenia."
+# Satisfaction: the shop rates a resolved ticket (bot/ratings.py, the conversation page).
+RATING_NOT_RESOLVED = "Ocenić można tylko rozwiązane zgłoszenie."
+RATING_QUESTION = "Jak oceniasz pomoc w tym zgłoszeniu?"
+RATING_YOURS = "Twoja ocena"
+RATING_SAVED = "Dziękujemy! Zapisaliśmy Twoją ocenę: {score}."  # the web inbox fills it in
+RATING_REOPENED = "Zgłoszenie wznowione — możesz ocenić je ponownie po rozwiązaniu."
+RATING_SCALE = {
+    1: "bardzo źle",
+    2: "źle",
+    3: "średnio",
+    4: "dobrze",
+    5: "bardzo dobrze",
+}
 # Refusals by the HTTP framework itself (unparsable body, no such route, wrong method), which
 # would otherwise reach the panel in English.
 HTTP_ERRORS = {

@@ -38,7 +38,9 @@ def transition(
         ticket.resolved_at = now
         ticket.due_at = None
     elif before == Status.RESOLVED:
+        # A reopened ticket is no longer closed by an article: whoever resolves it next does.
         ticket.resolved_at = None
+        ticket.deflected = False
     session.add(ticket)
     repo.audit(
         session,

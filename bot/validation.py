@@ -8,6 +8,8 @@ TITLE_MAX_WORDS = 6
 TITLE_MAX_CHARS = 120
 BODY_MAX_CHARS = 20_000
 URL_MAX_CHARS = 2_000
+SCORE_MIN, SCORE_MAX = 1, 5
+COMMENT_MAX_CHARS = 1_000
 _WORD = re.compile(r"\S+")
 
 
@@ -52,3 +54,19 @@ def check_order_url(value: str | None) -> str | None:
             "order_url", "Link do zamówienia musi być pełnym adresem zaczynającym się od https://."
         )
     return url
+
+
+def check_score(value: int) -> int:
+    if not SCORE_MIN <= value <= SCORE_MAX:
+        raise ValidationFailed("score", f"Ocena musi być liczbą od {SCORE_MIN} do {SCORE_MAX}.")
+    return value
+
+
+def check_comment(value: str | None) -> str | None:
+    """An optional comment: None when empty. The limit counts what was sent, before trimming,
+    as the published schema's maxLength and the form's maxlength do."""
+    if value is not None and len(value) > COMMENT_MAX_CHARS:
+        raise ValidationFailed(
+            "comment", f"Komentarz może mieć najwyżej {COMMENT_MAX_CHARS} znaków."
+        )
+    return clean_text(value) or None

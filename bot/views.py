@@ -36,6 +36,30 @@ class AttachmentView:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkView:
+    """A link that ends an announcement (the weekly report's managers' page): carried apart from
+    the text, whose every character the adapters show literally, so they can make it clickable."""
+
+    url: str
+    label: str
+
+    @property
+    def plain(self) -> str:
+        """The link as a line of plain text, where nothing is clickable."""
+        return f"{self.label}: {self.url}"
+
+
+@dataclass(frozen=True, slots=True)
+class PictureView:
+    """An image Pomoc made that goes with an announcement (the weekly chart)."""
+
+    filename: str
+    alt_text: str  # what it shows, for screen readers and chat previews
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class TicketView:
     """A ticket as agents see it in the root message of its thread."""
 
@@ -58,6 +82,8 @@ class TicketView:
     mention: str | None = None
     # A line for agents from Pomoc itself, e.g. why the ticket is on a fallback route.
     notice: str | None = None
+    # The root of a thread the ticket moved away from: it offers no actions any more.
+    left: bool = False
 
     @property
     def is_critical(self) -> bool:
@@ -132,12 +158,23 @@ class ShopMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class ShopRating:
+    """The shop's satisfaction rating of its resolved ticket (the latest one counts)."""
+
+    score: int  # 1..5
+    comment: str | None
+    created_at: datetime
+    updated_at: datetime  # when it was last changed (created_at if never)
+
+
+@dataclass(frozen=True, slots=True)
 class Conversation:
     """A ticket as its shop sees it: the description and messages in order."""
 
     ticket: ShopTicket
     body: str
     messages: tuple[ShopMessage, ...]
+    rating: ShopRating | None = None
 
 
 @dataclass(frozen=True, slots=True)

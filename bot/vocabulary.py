@@ -54,6 +54,7 @@ class Operation(StrEnum):
     OPEN_THREAD = "open_thread"
     POST = "post"
     UPDATE_ROOT = "update_root"
+    LEAVE_THREAD = "leave_thread"
     ANNOUNCE = "announce"
     WEBHOOK = "webhook"
 

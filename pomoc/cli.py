@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 
 from bot.config import Secrets
+from pomoc.cli_managers import managers_app
 from pomoc.cli_options import ConfigOption, transaction
 from pomoc.cli_options import config_or_exit as _config
 from pomoc.cli_outbox import outbox_app
 from pomoc.cli_platform import SHOP_COMMANDS, platform_app, webhooks_app
+from pomoc.cli_reports import kb_gaps, report_app
 from pomoc.cli_triage import kb_app, triage_command
 from storage.models import Shop
 
@@ -25,11 +27,14 @@ app.add_typer(db_app, name="db")
 app.add_typer(shops_app, name="shops")
 app.add_typer(kb_app, name="kb")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(managers_app, name="managers")
 app.add_typer(platform_app, name="platform")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(report_app, name="report")
 for _name, _command in SHOP_COMMANDS.items():
     shops_app.command(_name)(_command)
 app.command("triage")(triage_command)
+kb_app.command("gaps")(kb_gaps)
 
 
 @app.command()

@@ -13,10 +13,11 @@ from prometheus_client import CollectorRegistry
 
 from adapters.panel import health, web
 from adapters.panel.app import create_app
+from adapters.panel.histograms import PrometheusTelemetry
 from adapters.panel.metrics import DatabaseCollector, metrics_app, public_metrics
 from adapters.panel.webhooks import WebhookSender
 from bot import platform_events
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, SystemClock, SystemTimer, Timer
 from bot.config import Config, Secrets
 from bot.context import Context
 from bot.core import Core
@@ -26,6 +27,7 @@ from bot.hours import SupportHours
 from bot.housekeeping import Housekeeper
 from bot.ports import ChatAdapter
 from bot.sla import SlaMonitor
+from bot.telemetry import TimedTriager
 from bot.triage import Triager
 from bot.vocabulary import Platform
 from pomoc.http_server import SecondaryServer, metrics_server_config, server_config
@@ -60,7 +62,9 @@ def build_core(
     clock: Clock | None = None,
     triager: Triager | None = None,
     migrate: bool = True,
+    timer: Timer | None = None,
 ) -> Core:
+    """`timer` times triage for the histograms on `/metrics` (tests give a fake one)."""
     if migrate:
         upgrade(config.database.url)
     if triager is None:
@@ -70,6 +74,7 @@ def build_core(
     # One key for everything signed (web sessions, agents' ticket links), resolved once here;
     # without POMOC_SECRET_KEY its file sits in var/, next to the attachments.
     key = secret_key(secrets, config.attachments.directory.parent)
+    telemetry = PrometheusTelemetry()
     ctx = Context(
         config=config,
         secrets=replace(secrets, secret_key=key),
@@ -77,7 +82,8 @@ def build_core(
         clock=clock or SystemClock(),
         hours=SupportHours(config.support_hours),
         files=AttachmentStore(config.attachments.directory),
-        triager=triager,
+        triager=TimedTriager(triager, telemetry=telemetry, timer=timer or SystemTimer()),
+        telemetry=telemetry,
     )
     # Ticket changes queue webhook events in their own transactions (bot/platform_events.py).
     endpoints = tuple(config.webhooks.endpoints)
@@ -195,6 +201,8 @@ class Runtime:
         )
         core.db.on_outbox_commit(self._kick_threadsafe)
         self.metrics.register(DatabaseCollector(core.db, leading=lambda: self.scheduler.leading))
+        if isinstance(core.ctx.telemetry, PrometheusTelemetry):  # built by `build_core`
+            self.metrics.register(core.ctx.telemetry)
         metrics = public_metrics(
             self.metrics,
             token=core.ctx.secrets.metrics_token,

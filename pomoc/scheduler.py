@@ -28,6 +28,7 @@ from bot.clock import Clock
 from bot.digest import ManagerReports
 from bot.housekeeping import Housekeeper
 from bot.sla import SlaMonitor
+from bot.weekly import send_weekly
 from storage import repositories as repo
 from storage.db import Database, make_engine
 
@@ -265,9 +266,11 @@ def standard_jobs(
     housekeeper: Housekeeper,
     reports: ManagerReports,
 ) -> list[JobSpec]:
-    """Pomoc's jobs: queue release, SLA check, retention, and the digest at `digest_time`."""
+    """Pomoc's jobs: queue release, SLA check, retention, the digest at `digest_time` and the
+    weekly report at `weekly_day`/`weekly_time`."""
     ctx = sla.ctx
     digest_at = time.fromisoformat(ctx.config.managers.digest_time)
+    weekly_at = time.fromisoformat(ctx.config.managers.weekly_time)
     return [
         JobSpec("advance_due", IntervalTrigger(seconds=20), advance_due, misfire_grace_time=20),
         JobSpec("sla_check", IntervalTrigger(minutes=1), sla.check, misfire_grace_time=60),
@@ -277,6 +280,19 @@ def standard_jobs(
             CronTrigger(hour=digest_at.hour, minute=digest_at.minute, timezone=ctx.hours.zone),
             reports.send_digest,
             # A leader that takes over later that day still sends it (once: keyed by day).
+            misfire_grace_time=6 * 3600,
+        ),
+        JobSpec(
+            "weekly",
+            CronTrigger(
+                day_of_week=ctx.config.managers.weekly_day,
+                hour=weekly_at.hour,
+                minute=weekly_at.minute,
+                timezone=ctx.hours.zone,
+            ),
+            lambda: send_weekly(ctx),
+            # Keyed by ISO week, so sent once; a run missed by over 6 h is skipped until next
+            # week (`pomoc report weekly --send` sends it by hand).
             misfire_grace_time=6 * 3600,
         ),
     ]

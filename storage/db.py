@@ -85,6 +85,15 @@ def note_outbox_write(session: Session, channel: str) -> None:
     session.info.setdefault(OUTBOX_WRITTEN, set()).add(channel)
 
 
+AFTER_COMMIT = "pomoc.after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Call `callback` once the transaction commits (never when it rolls back): for what must
+    count once, such as a measurement, however often a failed transaction is retried."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
 class Database:
     """Owns the engine; every unit of work is one `transaction()`."""
 
@@ -120,6 +129,11 @@ class Database:
                 changes.LOCAL.committed(self.url, shops)
             if channels := session.info.get(OUTBOX_WRITTEN):
                 self._notify_outbox(frozenset(channels))
+            for callback in session.info.get(AFTER_COMMIT, ()):
+                try:
+                    callback()
+                except Exception:  # the commit stands: a lost measurement harms nothing
+                    log.exception("after-commit callback failed")
 
     def _notify_outbox(self, channels: frozenset[str]) -> None:
         for listener in self._outbox_listeners:

@@ -1,6 +1,7 @@
 """Outbox queries: enqueue, claim (queue heads, probes of blocked channels), blocks, leases."""
 
-from collections.abc import Collection
+import uuid
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, exists, or_, update
@@ -14,6 +15,8 @@ from storage.repositories import insert_unless_duplicate, skip_locked, upsert
 from storage.repositories import row_id as repo_id
 
 ALL_CHANNELS = "*"  # a block of the whole platform (a revoked token, a missing scope)
+REQUEUED = ":requeued:"  # in the keys of items queued again, after their original key
+ROOT_OPERATIONS = (Operation.OPEN_THREAD, Operation.UPDATE_ROOT)
 
 
 def enqueue_once(session: Session, item: OutboxItem) -> bool:
@@ -191,15 +194,34 @@ def claim_probes(
     return _lease(session, ids, worker=worker, now=now, lease=lease), idle
 
 
-def thread_opening(session: Session, platform: Platform, channel: str, now: datetime) -> bool:
-    """Whether a worker is opening a thread in the channel right now (leased, not yet done)."""
-    query = select(OutboxItem.id).where(
-        OutboxItem.operation == Operation.OPEN_THREAD,
-        OutboxItem.state == OutboxState.PENDING,
-        OutboxItem.platform == platform,
-        OutboxItem.channel == channel,
+def _opening(now: datetime) -> list[ColumnElement[bool]]:
+    """A thread a worker is opening right now (leased, not yet done)."""
+    return [
+        col(OutboxItem.operation) == Operation.OPEN_THREAD,
+        col(OutboxItem.state) == OutboxState.PENDING,
         col(OutboxItem.claimed_until) > now,
+    ]
+
+
+def thread_opening(session: Session, platform: Platform, channel: str, now: datetime) -> bool:
+    """Whether a worker is opening a thread in the channel right now."""
+    query = select(OutboxItem.id).where(
+        *_opening(now), OutboxItem.platform == platform, OutboxItem.channel == channel
     )
+    return session.exec(query.limit(1)).first() is not None
+
+
+def ticket_thread_opening(session: Session, ticket_id: int, now: datetime) -> bool:
+    """Whether a worker is opening one of the ticket's threads right now.
+
+    The ticket's pending items are locked first (PostgreSQL; SQLite has one writer anyway): a
+    claim under way is waited for and its lease seen, and a later claim passes over them until
+    our transaction ends, so the answer holds while the caller acts on it."""
+    pending = select(OutboxItem.id).where(
+        OutboxItem.ticket_id == ticket_id, OutboxItem.state == OutboxState.PENDING
+    )
+    session.exec(pending.with_for_update()).all()
+    query = select(OutboxItem.id).where(*_opening(now), OutboxItem.ticket_id == ticket_id)
     return session.exec(query.limit(1)).first() is not None
 
 
@@ -263,6 +285,42 @@ def copy_item(item: OutboxItem, *, key: str) -> OutboxItem:
         next_attempt_at=item.next_attempt_at,
         created_at=item.created_at,
     )
+
+
+def requeued_key(key: str) -> str:
+    """A fresh key for an item queued again; keys do not grow copy by copy."""
+    return f"{key.split(REQUEUED)[0]}{REQUEUED}{uuid.uuid4().hex[:8]}"
+
+
+def requeue_behind(
+    session: Session,
+    waiting: Sequence[OutboxItem],
+    *,
+    opening: OutboxItem | None,
+    to: tuple[Platform, str] | None,
+    department: str | None,
+) -> int:
+    """Queue a ticket's undelivered `waiting` items again at `to`, under fresh keys, behind
+    `opening` (a new root, queued already) when there is one; none of them reached the
+    platform, and the originals are marked replaced. Returns how many were queued again.
+
+    A move's word to the thread it left stays as it is (addressed there). Root openings and
+    updates are not copied behind a new root (it shows the ticket as it is at delivery), and
+    nothing is when `to` is None (the ticket is in no chat now)."""
+    copied = 0
+    for old in waiting:
+        if old.operation == Operation.LEAVE_THREAD:
+            continue
+        old.state = OutboxState.REPLACED
+        replaced_by = opening.idempotency_key if opening else None
+        if to is not None and not (opening and old.operation in ROOT_OPERATIONS):
+            copy = copy_item(old, key=requeued_key(old.idempotency_key))
+            copy.platform, copy.channel, copy.department = *to, department
+            enqueue(session, copy)
+            replaced_by, copied = copy.idempotency_key, copied + 1
+        old.result = {"replaced_by": replaced_by}
+        session.add(old)
+    return copied
 
 
 def forget_thread(session: Session, ticket_id: int, platform: Platform) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Column,
     Float,
     Index,
@@ -48,6 +49,11 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_shop_unread", "shop_id", "unread"),
         Index("ix_ticket_shop_created", "shop_id", "created_at"),
         Index("ix_ticket_status_due", "status", "due_at"),
+        # What managers' reports count by (storage/reports.py).
+        Index("ix_ticket_created_at", "created_at"),
+        Index("ix_ticket_first_response_at", "first_response_at"),
+        Index("ix_ticket_resolved_at", "resolved_at"),
+        Index("ix_ticket_escalated_at", "escalated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -76,7 +82,10 @@ class Ticket(SQLModel, table=True):
 
 
 class Message(SQLModel, table=True):
-    __table_args__ = (Index("ix_message_ticket", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_message_ticket", "ticket_id", "id"),
+        Index("ix_message_created_at", "created_at"),  # managers' reports
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
@@ -123,6 +132,22 @@ class ThreadLink(SQLModel, table=True):
     root_digest: str = Field(default="", max_length=64)
     notice: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = _utc()
+
+
+class FormerThread(SQLModel, table=True):
+    """A thread a ticket left when an agent moved it to another department: agents writing
+    there are pointed to where it lives now."""
+
+    __tablename__ = "former_thread"
+    __table_args__ = (UniqueConstraint("platform", "channel", "thread_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    platform: Platform = _enum(Platform, 20)
+    channel: str = Field(max_length=255)
+    thread_id: str = Field(max_length=255)
+    department: str = Field(max_length=40)  # the department the ticket left
+    moved_at: datetime = _utc()
 
 
 class MessageLink(SQLModel, table=True):
@@ -321,6 +346,20 @@ class Upload(SQLModel, table=True):
     storage_key: str = Field(max_length=300)
     created_at: datetime = _utc()
     expires_at: datetime = _utc(index=True)
+
+
+class Rating(SQLModel, table=True):
+    """The shop's 1-5 rating of its resolved ticket; one per ticket, a later rating replaces it."""
+
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="ck_rating_score"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", unique=True)
+    shop_id: int = Field(foreign_key="shop.id", index=True)
+    score: int
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc(index=True)  # the reports count ratings given in their period
 
 
 # APScheduler's job store, declared here (as APScheduler defines it) so migrations own the schema.

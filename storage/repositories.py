@@ -5,7 +5,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.selectable import GenerativeSelect
 from sqlmodel import Session, SQLModel, col, select
@@ -15,9 +15,11 @@ from bot.vocabulary import Actor, Author, Platform
 from storage.models import (
     Attachment,
     AuditEntry,
+    FormerThread,
     InboundEvent,
     Message,
     MessageLink,
+    Rating,
     Shop,
     SyncState,
     ThreadLink,
@@ -58,6 +60,18 @@ def skip_locked(session: Session, query: Query) -> Query:
     """The query locking the rows it reads, passing over those another worker has locked, so
     workers never wait on each other; only on PostgreSQL (SQLite has no row locks: one writer)."""
     return query.with_for_update(skip_locked=True) if _is_postgres(session) else query
+
+
+def lock_ticket(session: Session, ticket_id: int) -> None:
+    """Make the transaction the ticket's writer before it reads what it then writes: a second
+    one waits here and then reads the first one's commit. An UPDATE that changes nothing locks
+    the row on PostgreSQL and takes the write lock on SQLite, where FOR UPDATE does nothing."""
+    session.execute(
+        update(Ticket)
+        .where(col(Ticket.id) == ticket_id)
+        .values(id=Ticket.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def inserted_key(session: Session, row: SQLModel) -> Any | None:
@@ -128,6 +142,10 @@ def unread_count(session: Session, shop_id: int) -> int:
     return int(session.exec(query).one())
 
 
+def ticket_rating(session: Session, ticket_id: int) -> Rating | None:
+    return session.exec(select(Rating).where(Rating.ticket_id == ticket_id)).one_or_none()
+
+
 def ticket_messages(session: Session, ticket_id: int, *, include_notes: bool) -> list[Message]:
     query = select(Message).where(Message.ticket_id == ticket_id)
     if not include_notes:
@@ -192,6 +210,39 @@ def thread_by_ref(
 def thread_for_ticket(session: Session, ticket_id: int) -> ThreadLink | None:
     query = select(ThreadLink).where(ThreadLink.ticket_id == ticket_id).order_by(col(ThreadLink.id))
     return session.exec(query).first()
+
+
+def thread_on(session: Session, ticket_id: int, platform: Platform) -> ThreadLink | None:
+    query = select(ThreadLink).where(
+        ThreadLink.ticket_id == ticket_id, ThreadLink.platform == platform
+    )
+    return session.exec(query).one_or_none()
+
+
+def retire_thread(session: Session, link: ThreadLink, *, department: str, now: datetime) -> None:
+    """The ticket leaves the thread (moved to another department): kept as a former thread."""
+    session.add(
+        FormerThread(
+            ticket_id=link.ticket_id,
+            platform=link.platform,
+            channel=link.channel,
+            thread_id=link.thread_id,
+            department=department,
+            moved_at=now,
+        )
+    )
+    session.delete(link)
+
+
+def former_thread(
+    session: Session, platform: Platform, channel: str, thread_id: str
+) -> FormerThread | None:
+    query = select(FormerThread).where(
+        FormerThread.platform == platform,
+        FormerThread.channel == channel,
+        FormerThread.thread_id == thread_id,
+    )
+    return session.exec(query).one_or_none()
 
 
 def tickets_with_threads(session: Session, ticket_ids: Collection[int]) -> set[int]:

@@ -34,9 +34,11 @@ async def agent_reply(
     *,
     event_id: str | None = None,
     message_id: str | None = None,
+    agent: Agent = ANNA,
     **extra,
 ):
-    """Write `text` as Anna in the ticket's thread (made up if the outbox has not opened one)."""
+    """Write `text` as `agent` (Anna) in the ticket's thread (made up if the outbox has not
+    opened one)."""
     with services.db.transaction() as session:
         link = repo.thread_for_ticket(session, ticket_id)
         if link is None:
@@ -54,7 +56,7 @@ async def agent_reply(
         event_id=event_id or f"$e{next(_ids)}",
         thread=thread,
         message_id=message_id or f"$m{next(_ids)}",
-        agent=ANNA,
+        agent=agent,
         text=text,
         **extra,
     )

@@ -438,3 +438,19 @@ async def test_the_queue_notice_and_auto_resolution_reach_the_thread_too(service
     clock.advance(days=8)
     Housekeeper(services.ctx).auto_resolve(clock.now() - timedelta(days=7))
     assert _posted_kinds(services, ticket.id)[-1] == "auto_resolved"
+
+
+async def test_the_priority_a_ticket_has_already_changes_nothing_and_is_not_audited(services):
+    ticket = open_escalated(services)
+    reply = await agent_reply(services, ticket.id, "!priority normal")
+    assert (reply.ok, reply.text) == (
+        False,
+        f"Zgłoszenie #{ticket.id} już ma priorytet normalny: nic się nie zmienia.",
+    )
+    with services.db.transaction() as session:
+        actions = session.exec(
+            select(AuditEntry.action).where(
+                AuditEntry.ticket_id == ticket.id, AuditEntry.actor == ANNA.actor
+            )
+        ).all()
+    assert actions == []  # a "priority" entry would count as a triage correction

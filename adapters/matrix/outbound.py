@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import io
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -13,7 +14,7 @@ from nio import AsyncClient, ErrorResponse, LocalProtocolError, RoomSendResponse
 from adapters.matrix import media, translate
 from bot.errors import DeliveryError, Failure
 from bot.events import ThreadRef
-from bot.views import AttachmentView, MessageView, TicketView
+from bot.views import AttachmentView, LinkView, MessageView, PictureView, TicketView
 from bot.vocabulary import ChannelId, ExternalId, ThreadId
 
 # What the homeserver's error codes ask of us; any other code is tried again later.
@@ -31,6 +32,8 @@ FAILURES: dict[str, Failure] = {
     ),
 }
 NETWORK_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
+
+log = logging.getLogger(__name__)
 
 
 def transaction_id(key: str) -> str:
@@ -81,9 +84,7 @@ class MatrixOutbound:
             raise DeliveryError(f"upload {filename}: unexpected {response!r}")
         return str(response.content_uri)
 
-    async def _image_info(
-        self, data: bytes, attachment: AttachmentView
-    ) -> translate.ImageInfo | None:
+    async def _image_info(self, data: bytes, filename: str) -> translate.ImageInfo | None:
         """Size and thumbnail, so clients lay the image out before loading it."""
         found = await asyncio.to_thread(media.picture, data)
         if found is None or found.thumbnail is None:
@@ -91,7 +92,7 @@ class MatrixOutbound:
         url = await self._upload(
             found.thumbnail,
             content_type=translate.THUMBNAIL_TYPE,
-            filename=f"thumb-{attachment.filename}.png",
+            filename=f"thumb-{filename}.png",
         )
         return replace(found, thumbnail_url=url)
 
@@ -104,7 +105,9 @@ class MatrixOutbound:
             mxc = await self._upload(
                 data, content_type=attachment.content_type, filename=attachment.filename
             )
-            image = await self._image_info(data, attachment) if attachment.is_image else None
+            image = (
+                await self._image_info(data, attachment.filename) if attachment.is_image else None
+            )
             content = translate.attachment_content(attachment, mxc, root_id, image)
             ids.append(await self.send(room_id, content, key=f"{key}:file{number}"))
         return ids
@@ -157,5 +160,35 @@ class MatrixOutbound:
                 f"not joined to {channel}", failure=FAILURES["M_FORBIDDEN"], code="M_FORBIDDEN"
             )
 
-    async def announce(self, *, channel: ChannelId, text: str, key: str, retry: bool) -> ExternalId:
-        return ExternalId(await self.send(channel, translate.notice_content(text), key=key))
+    async def announce(
+        self,
+        *,
+        channel: ChannelId,
+        text: str,
+        key: str,
+        retry: bool,
+        picture: PictureView | None = None,
+        link: LinkView | None = None,
+    ) -> ExternalId:
+        # Both events have transaction ids from the key: a retry gets the homeserver's earlier
+        # events back instead of new ones (an upload repeated meanwhile is never shown).
+        content = translate.notice_content(text, page_link=link)
+        text_id = await self.send(channel, content, key=key)
+        if picture is not None:
+            await self._send_picture(channel, picture, key=f"{key}:picture")
+        return ExternalId(text_id)
+
+    async def _send_picture(self, room_id: str, picture: PictureView, *, key: str) -> None:
+        """The picture as an `m.image`. A transient failure is raised, so the outbox tries
+        again (the text is not posted twice); any other leaves the text alone."""
+        try:
+            data = picture.data
+            mxc = await self._upload(
+                data, content_type=picture.content_type, filename=picture.filename
+            )
+            image = await self._image_info(data, picture.filename)
+            await self.send(room_id, translate.picture_content(picture, mxc, image), key=key)
+        except DeliveryError as error:
+            if error.failure == Failure.TRANSIENT:
+                raise
+            log.warning("picture %s not sent to %s: %s", picture.filename, room_id, error)

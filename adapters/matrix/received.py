@@ -6,6 +6,7 @@
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -266,6 +267,8 @@ def _room_command(
         ticket_id=ticket_id,
         channel=ChannelId(room_id),
         mentions=resolved.mentions,
+        # Being in this room is all a room command proves: it acts only on this room's tickets.
+        member_of=frozenset({ChannelId(room_id)}),
     )
 
 
@@ -296,4 +299,15 @@ def _thread_message(
         unavailable=resolved.unavailable,
         mentions=resolved.mentions,
         to_colleague=_opens_with_colleague(content, rich, bot_id),
+        sent_at=_stamped(raw.get("origin_server_ts")),
     )
+
+
+def _stamped(milliseconds: object) -> datetime | None:
+    """The instant of a Matrix `origin_server_ts` (milliseconds since the epoch)."""
+    if not isinstance(milliseconds, int) or isinstance(milliseconds, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(milliseconds / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -15,7 +15,7 @@ from bot import richtext, texts
 from bot.catalogue import text
 from bot.events import CommandReply
 from bot.lifecycle import Status
-from bot.views import AttachmentView, MessageView, TicketView
+from bot.views import AttachmentView, LinkView, MessageView, PictureView, TicketView
 from bot.vocabulary import Author, Platform
 
 PLATFORM = Platform.MATRIX
@@ -136,8 +136,9 @@ def root_content(ticket: TicketView, language: str = "pl") -> Content:
         lines.append((f"{label}: {plain(signals)}", f"{label}: {escape(signals)}"))
     page = text(cat.OPEN_PAGE, language)
     lines.append((f"{page}: {ticket.page_url}", link(ticket.page_url, page)))
-    hint = cat.MATRIX_REOPEN if ticket.status == Status.RESOLVED else cat.MATRIX_COMMANDS
-    lines.append((text(hint, language), f"<i>{html.escape(text(hint, language))}</i>"))
+    if not ticket.left:
+        hint = cat.MATRIX_REOPEN if ticket.status == Status.RESOLVED else cat.MATRIX_COMMANDS
+        lines.append((text(hint, language), f"<i>{html.escape(text(hint, language))}</i>"))
     return _message("m.text", lines, mentions)
 
 
@@ -163,7 +164,7 @@ def _speaker(message: MessageView, language: str) -> tuple[str, str, str]:
     if message.author == Author.SHOP:
         who = f"🛒 {message.author_name}"
         return "m.text", plain(who), f"<b>{escape(who)}</b>"
-    if message.author == Author.BOT:
+    if message.author == Author.BOT or message.kind in cat.SHOP_ACTIVITIES:
         who = cat.activity(message.kind, message.by, language)
         return "m.notice", plain(who), f"<b>{escape(who)}</b>"
     if message.author == Author.NOTE:
@@ -192,9 +193,15 @@ def message_contents(
     return contents
 
 
-def notice_content(message: str, root_id: str | None = None) -> Content:
-    """Text of ours (a command reply, an announcement): escaped like any other text."""
-    content = _message("m.notice", [(plain(message), escape(message))])
+def notice_content(
+    message: str, root_id: str | None = None, *, page_link: LinkView | None = None
+) -> Content:
+    """Text of ours (a command reply, an announcement): escaped like any other text; then
+    `page_link` as a link (its URL in `body`, where nothing is clickable)."""
+    lines = [(plain(message), escape(message))]
+    if page_link is not None:
+        lines.append((page_link.plain, link(page_link.url, page_link.label)))
+    content = _message("m.notice", lines)
     if root_id is not None:
         content["m.relates_to"] = thread_relation(root_id)
     return content
@@ -224,10 +231,9 @@ class ImageInfo:
     thumbnail_url: str | None = None
 
 
-def attachment_content(
-    attachment: AttachmentView, mxc_url: str, root_id: str, image: ImageInfo | None = None
-) -> Content:
-    info: dict[str, Any] = {"mimetype": attachment.content_type, "size": attachment.size}
+def _file_info(content_type: str, size: int, image: ImageInfo | None) -> dict[str, Any]:
+    """A file event's `info`: type and size, and for an image its size and thumbnail."""
+    info: dict[str, Any] = {"mimetype": content_type, "size": size}
     if image is not None:
         info |= {"w": image.width, "h": image.height}
         if image.thumbnail_url:
@@ -238,6 +244,25 @@ def attachment_content(
                 "size": len(image.thumbnail or b""),
                 "mimetype": THUMBNAIL_TYPE,
             }
+    return info
+
+
+def picture_content(picture: PictureView, mxc_url: str, image: ImageInfo | None) -> Content:
+    """An announcement's picture in the room; `body` is its alt text, as the spec has it."""
+    return {
+        "msgtype": "m.image",
+        "body": picture.alt_text,
+        "filename": picture.filename,
+        "url": mxc_url,
+        "info": _file_info(picture.content_type, len(picture.data), image),
+        "m.mentions": {},
+    }
+
+
+def attachment_content(
+    attachment: AttachmentView, mxc_url: str, root_id: str, image: ImageInfo | None = None
+) -> Content:
+    info = _file_info(attachment.content_type, attachment.size, image)
     return {
         "msgtype": "m.image" if attachment.is_image else "m.file",
         "body": attachment.filename,

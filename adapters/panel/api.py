@@ -1,4 +1,4 @@
-"""The versioned JSON API the shop panel calls: tickets, messages, read marks, feedback."""
+"""The versioned JSON API the shop panel calls: tickets, messages, read marks, feedback, ratings."""
 
 import base64
 import binascii
@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from adapters.panel import platform, uploads
 from adapters.panel.auth import CoreDep, current_shop, documented_auth, principal
 from adapters.panel.bodies import no_body_fingerprint, parse_body
 from adapters.panel.conditional import conditional
-from adapters.panel.idempotency import idempotent
+from adapters.panel.idempotency import idempotent, json_answer
 from adapters.panel.ratelimit import ShopLimits
 from adapters.panel.schemas import (
     ERRORS,
@@ -23,6 +23,8 @@ from adapters.panel.schemas import (
     FeedbackIn,
     MessageIn,
     MessageOut,
+    RatingIn,
+    RatingOut,
     TicketDetail,
     TicketIn,
     TicketList,
@@ -30,6 +32,7 @@ from adapters.panel.schemas import (
     UnreadOut,
     detail_out,
     list_out,
+    rating_out,
     request_body,
     ticket_out,
 )
@@ -240,6 +243,41 @@ async def feedback(request: Request, ticket_id: RowId, shop: ShopDep, app: CoreD
             app.tickets.feedback, shop=shop, ticket_id=ticket_id, helped=answer.helped
         )
         return ticket_out(ticket)
+
+    return await idempotent(
+        request, app, principal=principal(request), fingerprint=body.fingerprint, action=give
+    )
+
+
+@tickets_router.post(
+    "/tickets/{ticket_id}/rating",
+    status_code=201,
+    response_model=RatingOut,
+    responses={200: {"model": RatingOut, "description": "The rating changed (or was the same)."}},
+    openapi_extra=request_body(RatingIn, files=False),
+)
+async def rate(
+    request: Request,
+    ticket_id: RowId,
+    shop: Annotated[Shop, Depends(writing_shop)],
+    app: CoreDep,
+) -> Response:
+    """The shop's satisfaction with a resolved ticket (1–5, an optional comment): 201 for the
+    first rating; rating again replaces it, 200. It shows in the agents' thread (so it counts
+    as a follow-up against the limit per minute) and, with webhooks, as `ticket.rated`."""
+    body = await parse_body(request, RatingIn)
+    given = body.fields
+    assert isinstance(given, RatingIn)
+
+    async def give() -> JSONResponse:
+        rated = await run_in_threadpool(
+            app.ratings.rate,
+            shop=shop,
+            ticket_id=ticket_id,
+            score=given.score,
+            comment=given.comment,
+        )
+        return json_answer(rating_out(rated.rating), 201 if rated.first else 200)
 
     return await idempotent(
         request, app, principal=principal(request), fingerprint=body.fingerprint, action=give

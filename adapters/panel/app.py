@@ -51,8 +51,8 @@ async def _not_found(_request: Request, _exc: NotFound) -> JSONResponse:
     return error_response(404, texts.NOT_FOUND)
 
 
-async def _wrong_state(_request: Request, _exc: InvalidTransition) -> JSONResponse:
-    return error_response(409, texts.WRONG_STATE)
+async def _wrong_state(_request: Request, exc: InvalidTransition) -> JSONResponse:
+    return error_response(409, exc.refusal or texts.WRONG_STATE)
 
 
 async def _rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:

@@ -117,11 +117,11 @@ def _claim(app: Core, principal: str, key: str, fingerprint: str) -> _Claim | Re
             )
             replay.headers[REPLAYED] = "true"
             return replay
-        if record.state == "applied":
-            raise _conflict(texts.IDEMPOTENCY_ANSWER_LOST)
-        if record.locked_until > now:
+        if record.locked_until > now:  # the first request is still running or answering
             wait = (record.locked_until - now).total_seconds()
             raise _conflict(texts.IDEMPOTENCY_IN_PROGRESS, retry_after=wait)
+        if record.state == "applied":  # applied, then its answer was never recorded
+            raise _conflict(texts.IDEMPOTENCY_ANSWER_LOST)
         taken = platform_repo.take_over_key(
             session, record.id, request_hash=fingerprint, locked_until=locked_until, created_at=now
         )
@@ -155,13 +155,14 @@ async def idempotent(
     *,
     principal: str,
     fingerprint: str,
-    action: Callable[[], Awaitable[BaseModel]],
+    action: Callable[[], Awaitable[BaseModel | JSONResponse]],
     status_code: int = 200,
 ) -> Response:
-    """Run `action` once per `Idempotency-Key` (if the request has one) and answer its result."""
+    """Run `action` once per `Idempotency-Key` (if the request has one) and answer its result
+    with `status_code`; an action whose status depends on what it did answers a `json_answer`."""
     key = _key(request)
     if key is None:
-        return _json(await action(), status_code)
+        return _answer(await action(), status_code)
     claimed = await run_in_threadpool(_claim, app, principal, key, fingerprint)
     if isinstance(claimed, Response):
         return claimed
@@ -173,10 +174,14 @@ async def idempotent(
         await run_in_threadpool(_release, app, claimed)
         raise
     _CURRENT.reset(token)
-    response = _json(result, status_code)
+    response = _answer(result, status_code)
     await run_in_threadpool(_finish, app, claimed, response)
     return response
 
 
-def _json(model: BaseModel, status_code: int) -> JSONResponse:
+def json_answer(model: BaseModel, status_code: int) -> JSONResponse:
     return JSONResponse(model.model_dump(mode="json"), status_code=status_code)
+
+
+def _answer(result: BaseModel | JSONResponse, status_code: int) -> JSONResponse:
+    return result if isinstance(result, JSONResponse) else json_answer(result, status_code)

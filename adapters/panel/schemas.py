@@ -3,13 +3,21 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot import texts
 from bot.config import AttachmentsConfig
 from bot.lifecycle import Status
-from bot.validation import BODY_MAX_CHARS, TITLE_MAX_CHARS, TITLE_MAX_WORDS, URL_MAX_CHARS
-from bot.views import Conversation, ShopMessage, ShopTicket, ShopTickets
+from bot.validation import (
+    BODY_MAX_CHARS,
+    COMMENT_MAX_CHARS,
+    SCORE_MAX,
+    SCORE_MIN,
+    TITLE_MAX_CHARS,
+    TITLE_MAX_WORDS,
+    URL_MAX_CHARS,
+)
+from bot.views import Conversation, ShopMessage, ShopRating, ShopTicket, ShopTickets
 
 
 class AttachmentOut(BaseModel):
@@ -50,9 +58,20 @@ class TicketOut(BaseModel):
     resolved_at: datetime | None
 
 
+class RatingOut(BaseModel):
+    score: int = Field(description=f"{SCORE_MIN} (very bad) to {SCORE_MAX} (very good).")
+    comment: str | None
+    created_at: datetime
+    updated_at: datetime = Field(description="When the shop last changed it.")
+
+
 class TicketDetail(TicketOut):
     body: str
     messages: list[MessageOut]
+    rating: RatingOut | None = Field(
+        default=None,
+        description="The shop's satisfaction rating, once it rated the resolved ticket.",
+    )
 
 
 class TicketList(BaseModel):
@@ -149,6 +168,23 @@ class FeedbackIn(Strict):
     helped: bool
 
 
+class RatingIn(Strict):
+    score: int = Field(json_schema_extra={"minimum": SCORE_MIN, "maximum": SCORE_MAX})
+    comment: str | None = Field(
+        default=None,
+        description="Optional, in the shop's words.",
+        json_schema_extra={"maxLength": COMMENT_MAX_CHARS},
+    )
+
+    @field_validator("score", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        # pydantic would read `true` as 1: a rating is a number, never a yes.
+        if isinstance(value, bool):
+            raise ValueError("not a number")
+        return value
+
+
 class ErrorItem(BaseModel):
     field: str
     message: str
@@ -238,11 +274,22 @@ def message_out(message: ShopMessage) -> MessageOut:
     )
 
 
+def rating_out(rating: ShopRating) -> RatingOut:
+    return RatingOut(
+        score=rating.score,
+        comment=rating.comment,
+        created_at=rating.created_at,
+        updated_at=rating.updated_at,
+    )
+
+
 def detail_out(conversation: Conversation) -> TicketDetail:
+    rating = conversation.rating
     return TicketDetail(
         **ticket_out(conversation.ticket).model_dump(),
         body=conversation.body,
         messages=[message_out(m) for m in conversation.messages],
+        rating=rating_out(rating) if rating is not None else None,
     )
 
 

@@ -17,7 +17,7 @@ from adapters.slack import translate
 from bot.clock import SystemTimer, Timer
 from bot.errors import DeliveryError, Failure
 from bot.events import ThreadRef
-from bot.views import AttachmentView, MessageView, TicketView
+from bot.views import AttachmentView, LinkView, MessageView, PictureView, TicketView
 from bot.vocabulary import ChannelId, ExternalId, ThreadId
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,15 @@ class SlackOutbound:
     async def _posted_keys(self, channel: str, thread_ts: str | None = None) -> dict[str, str]:
         """Delivery key -> ts of the messages we posted earlier, as far as Slack lists them: a
         thread's replies, or the channel's recent history."""
+        posted: dict[str, str] = {}
+        for message in await self._messages(channel, thread_ts):
+            key = translate.metadata_key(message)
+            if key is not None and key not in posted:  # the first copy Slack lists
+                posted[key] = str(message["ts"])
+        return posted
+
+    async def _messages(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """A thread's replies, or the channel's recent history, with our messages' metadata."""
         if thread_ts is not None:
             response = await self._api(
                 lambda: self.client.conversations_replies(
@@ -182,12 +191,7 @@ class SlackOutbound:
                     channel=channel, include_all_metadata=True, limit=HISTORY_LIMIT
                 )
             )
-        posted: dict[str, str] = {}
-        for message in response.get("messages") or []:
-            key = translate.metadata_key(message)
-            if key is not None and key not in posted:  # the first copy Slack lists
-                posted[key] = str(message["ts"])
-        return posted
+        return list(response.get("messages") or [])
 
     async def _find(self, channel: str, key: str) -> str | None:
         """The ts of a root or announcement we posted earlier with this delivery key."""
@@ -285,12 +289,52 @@ class SlackOutbound:
             if refused:
                 raise DeliveryError(f"slack error {code}", failure=FAILURES[code], code=code)
 
-    async def announce(self, *, channel: ChannelId, text: str, key: str, retry: bool) -> ExternalId:
-        if retry and (found := await self._find(channel, key)):
-            return ExternalId(found)
-        return await self._post(
-            channel,
-            text=translate.escape(text),
-            blocks=translate.announce_blocks(text),
-            metadata=translate.metadata(key),
+    async def announce(
+        self,
+        *,
+        channel: ChannelId,
+        text: str,
+        key: str,
+        retry: bool,
+        picture: PictureView | None = None,
+        link: LinkView | None = None,
+    ) -> ExternalId:
+        # A retry reads the history once: the text is found by its key, the picture (which
+        # follows it) by its filename.
+        earlier = await self._messages(channel) if retry else []
+        found = next((m["ts"] for m in earlier if translate.metadata_key(m) == key), None)
+        ts = (
+            ExternalId(found)
+            if found
+            else await self._post(
+                channel,
+                text=translate.announce_fallback(text, link),
+                blocks=translate.announce_blocks(text, link),
+                metadata=translate.metadata(key),
+            )
         )
+        if picture is not None and not (
+            retry and translate.shared_picture(earlier, filename=picture.filename, after=ts)
+        ):
+            await self._share_picture(channel, picture)
+        return ts
+
+    async def _share_picture(self, channel: str, picture: PictureView) -> None:
+        """Upload the picture into the channel. A transient failure is raised, so the outbox
+        tries again (and finds the text already posted); any other leaves the text alone."""
+        try:
+            async with self.limiter.slot(channel):
+                await self.client.files_upload_v2(
+                    channel=channel,
+                    file=picture.data,
+                    filename=picture.filename,
+                    title=picture.alt_text,
+                    alt_txt=picture.alt_text,
+                )
+        except SDK_ERRORS as error:
+            failure = delivery_error(error)
+            if failure.retry_after:
+                self.limiter.hold(channel, failure.retry_after)
+            if failure.failure == Failure.TRANSIENT:
+                raise failure from error
+            log.warning("picture %s not shared in %s: %s", picture.filename, channel, failure)

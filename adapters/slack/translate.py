@@ -4,8 +4,9 @@
 # elements or plain_text, which Slack never formats or parses; what must be mrkdwn (the
 # notification text) is escaped (`&`, `<`, `>`), so `<!channel>` or `<@U…>` never ping anyone.
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +26,7 @@ from bot.events import (
 )
 from bot.lifecycle import Status
 from bot.richtext import RichText
-from bot.views import MessageView, TicketView
+from bot.views import LinkView, MessageView, TicketView
 from bot.vocabulary import Author, ChannelId, EventId, ExternalId, Platform, ThreadId, TicketId
 
 PLATFORM = Platform.SLACK
@@ -85,6 +86,20 @@ def metadata_key(message: Mapping[str, Any]) -> str | None:
         return None
     key = (data.get("event_payload") or {}).get("key")
     return key if isinstance(key, str) else None
+
+
+def shared_picture(
+    messages: Sequence[Mapping[str, Any]], *, filename: str, after: str
+) -> str | None:
+    """The ts of a file shared as `filename` after the message `after`: an announcement's
+    picture, which follows its text. File shares carry no metadata, so the filename (unique per
+    announcement) and the order tell it; not who shared it, which Slack may show as the bot
+    user rather than the bot."""
+    for message in messages:
+        names = [file.get("name") for file in message.get("files") or []]
+        if filename in names and float(message["ts"]) > float(after):
+            return str(message["ts"])
+    return None
 
 
 def ticket_fallback(ticket: TicketView, language: str) -> str:
@@ -163,7 +178,8 @@ def ticket_blocks(ticket: TicketView, language: str) -> list[dict[str, Any]]:
             "elements": [mrkdwn(_link(ticket.page_url, text(cat.OPEN_PAGE, language)))],
         }
     )
-    out.append(_ticket_actions(ticket, language))
+    if not ticket.left:
+        out.append(_ticket_actions(ticket, language))
     return out
 
 
@@ -196,7 +212,7 @@ def _author(message: MessageView, language: str) -> tuple[dict[str, Any], ...]:
     """Who speaks, as rich_text elements (a shop's name is never formatted or parsed)."""
     if message.author == Author.SHOP:
         return blocks.literal("🏪 "), blocks.literal(message.author_name or "Sklep", bold=True)
-    if message.author == Author.BOT:
+    if message.author == Author.BOT or message.kind in cat.SHOP_ACTIVITIES:
         return (blocks.literal(cat.activity(message.kind, message.by, language), bold=True),)
     if message.author == Author.NOTE:
         label = text(cat.NOTE_LABEL, language)
@@ -221,8 +237,19 @@ def message_posts(message: MessageView, language: str) -> list[Post]:
     return posts
 
 
-def announce_blocks(message: str) -> list[dict[str, Any]]:
-    return blocks.text_blocks(message)
+def announce_blocks(message: str, link: LinkView | None = None) -> list[dict[str, Any]]:
+    """The text as literals, then `link` in a last block as a link element: a URL inside a
+    literal is not made clickable."""
+    out = blocks.text_blocks(message)
+    if link is not None:
+        out.append(blocks.rich_block(blocks.link_element(link.url, link.label)))
+    return out
+
+
+def announce_fallback(message: str, link: LinkView | None = None) -> str:
+    """The notification text of an announcement: escaped, `link` as a safe `<url|label>`."""
+    escaped = escape(message)
+    return f"{escaped}\n{_link(link.url, link.label)}" if link is not None else escaped
 
 
 def choice_blocks(reply: CommandReply) -> list[dict[str, Any]]:
@@ -291,7 +318,16 @@ def thread_message(
         unavailable=said.unavailable,
         mentions=said.mentions,
         to_colleague=said.to_colleague,
+        sent_at=stamped(event["ts"]),
     )
+
+
+def stamped(ts: str) -> datetime | None:
+    """The instant a Slack `ts` ("1764583200.123456", seconds since the epoch) names."""
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def edited_message(

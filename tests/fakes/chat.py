@@ -5,7 +5,7 @@ import itertools
 
 from bot.errors import DeliveryError
 from bot.events import ThreadRef
-from bot.views import MessageView, TicketView
+from bot.views import LinkView, MessageView, PictureView, TicketView
 
 
 class FakeChat:
@@ -15,6 +15,8 @@ class FakeChat:
         self.posts: list[tuple[ThreadRef, MessageView, str]] = []
         self.roots: list[TicketView] = []
         self.announcements: list[tuple[str, str]] = []
+        self.pictures: list[PictureView | None] = []  # what came with each announcement
+        self.links: list[LinkView | None] = []  # and the link that ended it
         self.fail_next: list[DeliveryError] = []
         self.keys_seen: list[str] = []
         self.retries: list[str] = []
@@ -56,7 +58,18 @@ class FakeChat:
     async def probe(self, *, channel: str | None) -> None:
         self._maybe_fail(f"probe:{channel}")
 
-    async def announce(self, *, channel: str, text: str, key: str, retry: bool) -> str:
+    async def announce(
+        self,
+        *,
+        channel: str,
+        text: str,
+        key: str,
+        retry: bool,
+        picture: PictureView | None = None,
+        link: LinkView | None = None,
+    ) -> str:
         self._maybe_fail(key, retry)
         self.announcements.append((channel, text))
+        self.pictures.append(picture)
+        self.links.append(link)
         return f"a{next(self._ids)}"

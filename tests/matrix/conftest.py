@@ -71,6 +71,8 @@ class Harness:
     clock: FakeClock
     task: asyncio.Task | None = None
     names: dict[str, str] = field(default_factory=dict)
+    # Departments with a room of their own (`build_harness(own_room=...)`): name -> room id.
+    rooms: dict[str, str] = field(default_factory=dict)
 
     async def open_ticket(self, title: str, body: str = "Prosze o pomoc.", files=()) -> int:
         response = await self.http.post(
@@ -146,7 +148,9 @@ async def build_harness(
     *,
     relay_mode: str = "all",
     managers_here: bool = False,
+    own_room: str | None = None,
 ) -> Harness:
+    """`own_room`: one more department, in a room of its own with the same members."""
     n = next(_names)
     bot_id, bot_token = await asyncio.to_thread(hs.register, f"pomoc{n}", PASSWORD)
     anna = await _member(hs, f"anna{n}", "Anna z supportu")
@@ -156,8 +160,14 @@ async def build_harness(
     room_id = await asyncio.to_thread(
         hs.create_room, bot_token, name=f"Wsparcie {n}", invite=members
     )
+    rooms = {}
+    if own_room is not None:
+        rooms[own_room] = await asyncio.to_thread(
+            hs.create_room, bot_token, name=f"{own_room} {n}", invite=members
+        )
     for member in (anna, bartek, stranger):
-        assert isinstance(await member.client.join(room_id), JoinResponse)
+        for room in (room_id, *rooms.values()):
+            assert isinstance(await member.client.join(room), JoinResponse)
         await member.start()
         # Command replies and bot messages are m.notice: the agent should see those too.
         member.client.add_event_callback(member._on_message, RoomMessageNotice)
@@ -166,7 +176,11 @@ async def build_harness(
     config = make_config(
         database_url,
         tmp_path,
-        departments={"payments": department, "other": department},
+        departments={
+            "payments": department,
+            "other": department,
+            **{name: {**department, "channel": room} for name, room in rooms.items()},
+        },
         managers={"platform": "matrix", "channel": room_id} if managers_here else {},
         matrix={
             "enabled": True,
@@ -197,6 +211,7 @@ async def build_harness(
         http=http,
         shop_token=shop_token,
         clock=clock,
+        rooms=rooms,
     )
 
 

@@ -205,7 +205,7 @@ async def test_stats_in_the_room_answer_in_the_room(matrix):
         matrix.room_id, "m.room.message", {"msgtype": "m.text", "body": "!stats"}
     )
     answer = await matrix.anna.wait_for(
-        lambda m: m.sender == matrix.adapter.user_id and "Pomoc today" in m.body
+        lambda m: m.sender == matrix.adapter.user_id and "Pomoc dziś (" in m.body
     )
     assert answer.thread_root is None
     content = await content_of(matrix, answer.event_id)

@@ -53,6 +53,16 @@ def test_root_shows_the_ticket_and_escapes_shop_text():
     assert content["m.mentions"] == {}
 
 
+def test_the_root_of_a_thread_the_ticket_left_lists_no_commands():
+    offered = translate.root_content(ticket())["body"]
+    left = translate.root_content(ticket(left=True))["body"]
+    assert offered.endswith(
+        "\nPolecenia w wątku: !claim · !resolve · !priority critical · !assign @osoba · "
+        "!move dział · !note …"
+    )
+    assert offered.startswith(left + "\n") and "!claim" not in left
+
+
 def test_root_pages_the_mentioned_user_only():
     content = translate.root_content(ticket(mention="@dyzurny:localhost", priority="critical"))
     assert content["m.mentions"] == {"user_ids": ["@dyzurny:localhost"]}
@@ -101,7 +111,8 @@ def test_thread_reply_becomes_a_thread_message():
                 "msgtype": "m.text",
                 "body": "hej",
                 "m.relates_to": {"rel_type": "m.thread", "event_id": "$root"},
-            }
+            },
+            origin_server_ts=1764583200250,
         ),
         ANNA,
         command_prefix="!",
@@ -112,6 +123,8 @@ def test_thread_reply_becomes_a_thread_message():
         message_id="$e1",
         agent=ANNA,
         text="hej",
+        # The homeserver's stamp, for the relay latency.
+        sent_at=datetime(2025, 12, 1, 10, 0, 0, 250000, tzinfo=UTC),
     )
 
 
@@ -125,7 +138,12 @@ def test_command_in_the_room_is_an_agent_command_without_a_thread():
     message = raw({"msgtype": "m.text", "body": " !Stats week"})
     assert received.is_relevant(message, command_prefix="!")
     assert received.to_event("!room", message, ANNA, command_prefix="!") == AgentCommand(
-        event_id="$e1", platform="matrix", agent=ANNA, command=Stats(), channel="!room"
+        event_id="$e1",
+        platform="matrix",
+        agent=ANNA,
+        command=Stats(),
+        channel="!room",
+        member_of=frozenset({"!room"}),
     )
     for body in ("!", "! stats", "!1"):
         assert not received.is_relevant(

@@ -1,6 +1,7 @@
 """Idempotency-Key: a retried create is the first answer again, with no second ticket or post."""
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -144,3 +145,28 @@ async def test_two_instances_racing_on_one_key_make_one_ticket(config, clock, se
         for c in clients:
             await c.aclose()
         other.db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("lock_left", "message", "retry_after"),
+    [
+        (30, "jeszcze", "30"),  # the first request applied its change and is still answering
+        (-1, "zostało już wykonane", None),  # it applied, then died before recording the answer
+    ],
+)
+async def test_a_retry_while_the_first_is_applied_but_unanswered(
+    client, shop_token, services, clock, lock_left, message, retry_after
+):
+    headers = {**auth(shop_token), "Idempotency-Key": "applied-1"}
+    body = {"title": "Zmiana szablonu", "body": "Jak zmienić szablon?"}
+    assert (await client.post("/api/v1/tickets", headers=headers, json=body)).status_code == 201
+    with services.db.transaction() as session:
+        record = session.exec(select(IdempotencyRecord)).one()
+        record.state, record.status_code, record.response = "applied", None, None
+        record.locked_until = clock.now() + timedelta(seconds=lock_left)
+        session.add(record)
+    again = await client.post("/api/v1/tickets", headers=headers, json=body)
+    assert again.status_code == 409
+    assert again.headers.get("retry-after") == retry_after
+    assert message in again.text
+    assert count(services, Ticket) == 1

@@ -134,3 +134,41 @@ def test_pomoc_webhooks_test_sends_a_signed_event(receiver, monkeypatch):
     receiver.stop()
     down = CliRunner().invoke(cli, ["webhooks", "test", receiver.url])
     assert down.exit_code == 1 and "unreachable" in down.output
+
+
+async def test_each_rating_and_change_is_one_ticket_rated_event(
+    client, runtime, services, receiver, shop_token, clock
+):
+    created = await client.post(
+        "/api/v1/tickets", headers=auth(shop_token), json={"title": "Zmiana logo", "body": "?"}
+    )
+    ticket_id = created.json()["id"]
+    await agent_reply(services, ticket_id, "!resolve")
+    url = f"/api/v1/tickets/{ticket_id}/rating"
+    given_at = clock.now().isoformat()
+    await client.post(url, headers=auth(shop_token), json={"score": 2, "comment": "Długo"})
+    clock.advance(minutes=1)
+    changed_at = clock.now().isoformat()
+    await client.post(url, headers=auth(shop_token), json={"score": 4})
+    await client.post(url, headers=auth(shop_token), json={"score": 4})  # no change: no event
+    await drain(runtime, clock)
+
+    assert receiver.refused == []
+    first, second = receiver.of_type("ticket.rated")
+    assert first["shop"]["id"] == 1
+    assert first["data"] == {
+        "ticket_id": ticket_id,
+        "rating": {
+            "score": 2,
+            "comment": "Długo",
+            "created_at": given_at,
+            "updated_at": given_at,
+        },
+    }
+    assert second["data"]["rating"] == {
+        "score": 4,
+        "comment": None,
+        "created_at": given_at,
+        "updated_at": changed_at,
+    }
+    assert receiver.types_for(ticket_id)[-2:] == ["ticket.rated", "ticket.rated"]

@@ -81,5 +81,14 @@ class RecordingChat:
         if self.blocked is not None and self.blocked.exists():
             raise DeliveryError("not_in_channel", failure=Failure.CHANNEL, code="not_in_channel")
 
-    async def announce(self, *, channel: str, text: str, key: str, retry: bool) -> str:
+    async def announce(
+        self,
+        *,
+        channel: str,
+        text: str,
+        key: str,
+        retry: bool,
+        picture: object = None,
+        link: object = None,
+    ) -> str:
         return await self._deliver(key, retry, channel, f"announce-{key}")

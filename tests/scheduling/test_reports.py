@@ -1,4 +1,4 @@
-"""The managers' daily digest, `stats` on demand and the Prometheus metrics."""
+"""The managers' daily digest in Polish, `stats` on demand and the Prometheus metrics."""
 
 from datetime import time
 
@@ -9,8 +9,8 @@ from bot.config import Secrets, SupportHoursConfig
 from bot.digest import ManagerReports
 from bot.events import AgentCommand
 from bot.hours import SupportHours
+from bot.reports import digest_period
 from bot.sla import SlaMonitor
-from bot.stats import digest_period
 from tests.helpers import ANNA, agent_reply, auth
 from tests.scheduling.conftest import MANAGERS, warsaw
 
@@ -65,10 +65,15 @@ async def test_daily_digest_contents_and_once_per_day(
         pass
     ((channel, text),) = chat.announcements[-1:]
     assert channel == MANAGERS
-    assert "Pomoc daily digest (24.11 08:30 – 25.11 08:30)" in text
-    assert "Opened 4 · resolved 0 · deflected 1 · queued off hours 1" in text
-    assert "Median first response: 30 min of support time" in text
-    assert "By department: other 2, payments 2" in text
+    assert text == (
+        "Pomoc: podsumowanie dnia (24.11 08:30 – 25.11 08:30)\n"
+        "Nowe: 4 · rozwiązane artykułem: 1 · rozwiązane przez zespół: 0 · w kolejce poza "
+        "godzinami: 1 · przekroczenia SLA: 1\n"
+        "Pierwsza odpowiedź (czas SLA): normalny (1): mediana 30 min, p90 30 min — "
+        "cel 4 h: w celu 1 z 1 (100%)\n"
+        "Rozwiązanie (czas SLA): –\n"
+        "Działy: other 2 (artykułem 0, zespół 0) · payments 2 (artykułem 1, zespół 0)"
+    )
 
 
 async def test_stats_on_demand_through_the_desk(services, runtime, clock, open_ticket, other_shop):
@@ -80,9 +85,15 @@ async def test_stats_on_demand_through_the_desk(services, runtime, clock, open_t
         AgentCommand(event_id="$stats1", platform="matrix", agent=ANNA, command=Stats())
     )
     assert reply.ok
-    assert "Pomoc today (25.11 00:00 – 25.11 12:05)" in reply.text
-    assert "Opened 1 · resolved 0 · deflected 0 · queued off hours 0 · SLA breaches 1" in reply.text
-    assert "Now: suggested 0, queued 0, open 3, waiting 1" in reply.text
+    assert reply.text == (
+        "Pomoc dziś (25.11 00:00 – 25.11 12:05)\n"
+        "Nowe: 1 · rozwiązane artykułem: 0 · rozwiązane przez zespół: 0 · w kolejce poza "
+        "godzinami: 0 · przekroczenia SLA: 1\n"
+        "Pierwsza odpowiedź (czas SLA): –\n"
+        "Rozwiązanie (czas SLA): –\n"
+        "Działy: other 1 (artykułem 0, zespół 0)\n"
+        "Teraz: zaproponowano artykuły 0 · w kolejce 0 · otwarte 3 · czeka na sklep 1"
+    )
 
 
 async def test_metrics_report_tickets_outbox_and_sla(

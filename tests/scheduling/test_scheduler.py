@@ -11,7 +11,7 @@ from pomoc.scheduler import AdvisoryLock, JobScheduler, JobSpec, LeaseLock, lead
 from storage.db import Database
 from tests.support_db import PG_URL
 
-JOB_IDS = {"advance_due", "sla_check", "housekeeping", "digest"}
+JOB_IDS = {"advance_due", "sla_check", "housekeeping", "digest", "weekly"}
 
 
 def recording_jobs(ran: list[str]) -> list[JobSpec]:

@@ -15,6 +15,7 @@ KNOWN = {
     ("post", "/api/v1/tickets/{ticket_id}/messages"),
     ("post", "/api/v1/tickets/{ticket_id}/read"),
     ("post", "/api/v1/tickets/{ticket_id}/feedback"),
+    ("post", "/api/v1/tickets/{ticket_id}/rating"),
     ("get", "/api/v1/tickets/{ticket_id}/attachments/{attachment_id}"),
 }
 ID_PARAMS = {"ticket_id", "attachment_id"}

@@ -88,6 +88,12 @@ def test_a_resolved_root_offers_reopen_instead():
     assert [b["action_id"] for b in resolved[-1]["elements"]] == ["pomoc_reopen"]
 
 
+def test_the_root_of_a_thread_the_ticket_left_offers_no_buttons():
+    left = translate.ticket_blocks(view(left=True), "pl")
+    assert [b["type"] for b in left if b["type"] == "actions"] == []
+    assert left == translate.ticket_blocks(view(), "pl")[:-1]
+
+
 def test_long_body_is_split_within_the_limits_and_never_cut():
     body = ("słowo " * 2000).strip()  # 11,999 characters
     blocks_ = translate.ticket_blocks(view(body=body, mention=None), "pl")
@@ -131,14 +137,17 @@ def test_to_plain(mrkdwn, plain):
 
 
 def test_thread_reply_and_commands():
-    event = {"channel": "C1", "user": "UANNA", "text": "x", "ts": "2.0", "thread_ts": "1.0"}
+    ts = "1764583200.250000"  # 2025-12-01 10:00:00.25 UTC
+    event = {"channel": "C1", "user": "UANNA", "text": "x", "ts": ts, "thread_ts": "1.0"}
     assert translate.is_thread_reply(event)
-    assert not translate.is_thread_reply({**event, "thread_ts": "2.0"})
+    assert not translate.is_thread_reply({**event, "thread_ts": ts})
     assert not translate.is_thread_reply({k: v for k, v in event.items() if k != "thread_ts"})
     said = translate.Said(RichText("x"))
+    sent = datetime(2025, 12, 1, 10, 0, 0, 250000, tzinfo=UTC)  # for the relay latency
     assert translate.thread_message("Ev1", event, ANNA, said) == ThreadMessage(
-        "Ev1", ThreadRef("slack", "C1", "1.0"), "2.0", ANNA, "x"
+        "Ev1", ThreadRef("slack", "C1", "1.0"), ts, ANNA, "x", sent_at=sent
     )
+    assert translate.thread_message("Ev1", {**event, "ts": "x"}, ANNA, said).sent_at is None
     command = translate.slash_command(
         "command:t", {"text": "priority #42 critical", "trigger_id": "t"}, ANNA
     )

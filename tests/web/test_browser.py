@@ -53,7 +53,8 @@ def test_new_ticket_with_screenshot_hints_feedback_and_a_live_reply(
     ticket_id = int(page.url.rsplit("/", 1)[1])
     image = page.locator(".message.from-shop .attachments img")
     expect(image).to_be_visible()
-    assert image.evaluate("img => img.naturalWidth") == 640
+    # Visible is not loaded: decode() waits for the bytes (a loaded machine serves them late).
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 640
     expect(page.locator(".message.from-bot .articles a")).to_have_text("Przelewy24: klucz CRC")
 
     page.get_by_role("button", name="Nie pomogło — przekaż do konsultanta").click()

@@ -309,6 +309,54 @@
     });
   }
 
+  // -- the satisfaction rating of a resolved ticket ----------------------------------------------
+
+  // Delegated to the conversation: the live stream replaces the form (and shows the rating given);
+  // the POST's answer is shown too, so the owner hears of it while the stream is down.
+  function setupRating(container) {
+    const formOf = (event) => event.target.closest && event.target.closest(".rating-form");
+    container.addEventListener("change", (event) => {
+      const form = formOf(event);
+      if (!form || event.target.name !== "score") return;
+      form.querySelector('button[type="submit"]').disabled = false;
+      form.querySelector('[data-error-for="score"]').hidden = true;
+    });
+    container.addEventListener("submit", async (event) => {
+      const form = formOf(event);
+      if (!form) return;
+      event.preventDefault();
+      const submit = form.querySelector('button[type="submit"]');
+      const chosen = form.querySelector('input[name="score"]:checked');
+      if (!chosen) return; // the button stays disabled until a score is chosen
+      const show = (name, message) => {
+        const target = form.querySelector(`[data-error-for="${name}"]`) || form.querySelector(".form-error");
+        target.textContent = message;
+        target.hidden = false;
+      };
+      form.querySelectorAll(".error, .form-error, .form-saved").forEach((item) => (item.hidden = true));
+      submit.disabled = true;
+      try {
+        const comment = form.elements.namedItem("comment").value;
+        const result = await post(form.action, { score: Number(chosen.value), comment });
+        if (result.ok) {
+          const score = result.data.score;
+          const label = form.querySelector(`label[for="score-${score}"] .score-label`).textContent;
+          const saved = form.querySelector(".form-saved");
+          saved.textContent = form.dataset.saved.replace("{score}", `${score} — ${label}`);
+          saved.hidden = false;
+          return;
+        }
+        const errors = (result.data && result.data.errors) || [];
+        if (errors.length) errors.forEach((item) => show(item.field, item.message));
+        else show("", (result.data && result.data.detail) || NETWORK_ERROR);
+      } catch (_error) {
+        show("", NETWORK_ERROR);
+      } finally {
+        submit.disabled = false;
+      }
+    });
+  }
+
   document.querySelectorAll(".dropzone").forEach(setupPicker);
   const newTicket = document.getElementById("new-ticket");
   if (newTicket) {
@@ -320,7 +368,10 @@
   const tickets = document.getElementById("tickets");
   if (tickets && tickets.dataset.live) setupInbox(tickets);
   const conversation = document.getElementById("conversation");
-  if (conversation) setupConversation(conversation);
+  if (conversation) {
+    setupConversation(conversation);
+    setupRating(conversation);
+  }
   const logout = document.querySelector("[data-logout]");
   if (logout) {
     logout.addEventListener("click", async () => {

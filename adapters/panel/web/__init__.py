@@ -6,7 +6,7 @@ import re
 from fastapi import APIRouter, FastAPI
 
 from adapters.panel import badge
-from adapters.panel.web import agent_page, live, login, pages
+from adapters.panel.web import agent_page, live, login, managers_page, pages
 from adapters.panel.web.session import PanelSessions, Sessions
 
 router = APIRouter()
@@ -15,6 +15,7 @@ router.include_router(login.router)
 router.include_router(live.router)
 router.include_router(badge.router)
 router.include_router(agent_page.router)
+router.include_router(managers_page.router)
 
 
 class RedactLoginToken(logging.Filter):

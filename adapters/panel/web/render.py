@@ -14,6 +14,8 @@ from markupsafe import Markup
 from bot import richtext, texts
 from bot.config import AttachmentsConfig, SupportHoursConfig
 from bot.core import Core
+from bot.ratings import stars
+from bot.validation import COMMENT_MAX_CHARS, SCORE_MAX, SCORE_MIN
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # No inline script or style anywhere: the page's JS and CSS are static files.
@@ -64,10 +66,11 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.filters.update(local=_local, day=_day, size=_size, http_url=_http_url)
+env.filters.update(local=_local, day=_day, size=_size, http_url=_http_url, stars=stars)
 # A message's text: an agent's formatting sanitised again here, else plain text with links.
 env.filters["rich"] = lambda body, body_html=None: Markup(richtext.render(body, body_html))
 env.globals["texts"] = texts
+env.globals.update(SCORE_MIN=SCORE_MIN, SCORE_MAX=SCORE_MAX, COMMENT_MAX_CHARS=COMMENT_MAX_CHARS)
 
 
 def hours_label(config: SupportHoursConfig) -> str:
