@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from matplotlib.typing import RcKeyType
 
-from bot import catalogue
+from bot import catalogue, report_catalogue
 from bot.catalogue import Language, text
 from bot.hours import SupportHours
 from bot.report_data import DayCounts, Report, Timing
@@ -64,7 +64,7 @@ def weekly_chart(report: Report, *, language: Language | str, hours: SupportHour
         FigureCanvasAgg(figure)
         days, times = figure.subplots(2, 1, height_ratios=(1.0, 1.45))
         start, end = period(report, hours)
-        title = text(catalogue.CHART_TITLE, language, start=start, end=end)
+        title = text(report_catalogue.CHART_TITLE, language, start=start, end=end)
         figure.suptitle(title, fontsize=32, fontweight="bold", x=0.03, ha="left")
         _draw_days(days, report.days, language)
         _draw_times(times, _rows(report, language), language)
@@ -79,7 +79,7 @@ def alt_text(report: Report, *, language: Language | str, hours: SupportHours) -
     """What the picture shows, in one sentence, for screen readers and chat previews."""
     start, end = period(report, hours)
     return text(
-        catalogue.CHART_ALT,
+        report_catalogue.CHART_ALT,
         language,
         start=start,
         end=end,
@@ -90,14 +90,14 @@ def alt_text(report: Report, *, language: Language | str, hours: SupportHours) -
 
 
 def _day_label(day: DayCounts, language: Language | str) -> str:
-    weekday = text(catalogue.WEEKDAYS[day.day.weekday()], language)
+    weekday = text(report_catalogue.WEEKDAYS[day.day.weekday()], language)
     return f"{weekday}\n{day.day:%d.%m}"
 
 
 def _draw_days(axes: Axes, days: tuple[DayCounts, ...], language: Language | str) -> None:
     """Per day: the tickets opened beside those closed (by an article, then by support,
     stacked); days off shaded."""
-    axes.set_title(text(catalogue.CHART_DAYS, language), loc="left", pad=16)
+    axes.set_title(text(report_catalogue.CHART_DAYS, language), loc="left", pad=16)
     positions = range(len(days))
     for x, day in zip(positions, days, strict=True):
         if not day.working_day:
@@ -121,10 +121,10 @@ def _draw_days(axes: Axes, days: tuple[DayCounts, ...], language: Language | str
     axes.grid(axis="y", color="#BBBBBB", linewidth=0.8, zorder=1)
     axes.spines[["top", "right"]].set_visible(False)
     legend = [
-        Patch(color=OPENED, label=text(catalogue.CHART_OPENED, language)),
-        Patch(color=DEFLECTED, label=text(catalogue.CHART_DEFLECTED, language)),
-        Patch(color=RESOLVED, label=text(catalogue.CHART_RESOLVED, language)),
-        Patch(color=DAY_OFF, label=text(catalogue.CHART_DAY_OFF, language)),
+        Patch(color=OPENED, label=text(report_catalogue.CHART_OPENED, language)),
+        Patch(color=DEFLECTED, label=text(report_catalogue.CHART_DEFLECTED, language)),
+        Patch(color=RESOLVED, label=text(report_catalogue.CHART_RESOLVED, language)),
+        Patch(color=DAY_OFF, label=text(report_catalogue.CHART_DAY_OFF, language)),
     ]
     axes.legend(handles=legend, ncols=2, loc="upper left", bbox_to_anchor=(0, -0.25), frameon=False)
 
@@ -144,24 +144,28 @@ def _rows(report: Report, language: Language | str) -> list[_Row]:
         for timing in timings:
             if timing.target and timing.median is not None and timing.p90 is not None:
                 priority = catalogue.priority_label(timing.priority, language)
-                target = text(catalogue.CHART_TARGET, language, target=duration(timing.target))
+                target = text(
+                    report_catalogue.CHART_TARGET, language, target=duration(timing.target)
+                )
                 label = f"{priority} · {text(what, language)} ({target})"
                 yield _Row(label, timing.median, timing.p90, timing.target)
 
     return [
-        *rows(report.first_response, catalogue.CHART_FIRST_RESPONSE),
-        *rows(report.resolution, catalogue.CHART_RESOLUTION),
+        *rows(report.first_response, report_catalogue.CHART_FIRST_RESPONSE),
+        *rows(report.resolution, report_catalogue.CHART_RESOLUTION),
     ]
 
 
 def _draw_times(axes: Axes, rows: list[_Row], language: Language | str) -> None:
     """Median and p90 as a share of the target: one scale for minutes and days alike, the
     target a line at 100%; bars past it in vermillion."""
-    axes.set_title(text(catalogue.CHART_TIMES, language), loc="left", pad=16)
+    axes.set_title(text(report_catalogue.CHART_TIMES, language), loc="left", pad=16)
     axes.spines[["top", "right", "left"]].set_visible(False)
     if not rows:
         axes.set_axis_off()
-        axes.text(0.5, 0.5, text(catalogue.CHART_NO_TIMES, language), ha="center", va="center")
+        axes.text(
+            0.5, 0.5, text(report_catalogue.CHART_NO_TIMES, language), ha="center", va="center"
+        )
         return
     # Each row's label stands above its two bars, not beside them: the bars keep the width.
     height, pitch = 0.32, 1.5
@@ -188,13 +192,13 @@ def _draw_times(axes: Axes, rows: list[_Row], language: Language | str) -> None:
     axes.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     axes.grid(axis="x", color="#BBBBBB", linewidth=0.8, zorder=1)
     legend = [
-        Patch(color=MEDIAN, label=text(catalogue.CHART_MEDIAN, language)),
-        Patch(color=P90, label=text(catalogue.CHART_P90, language)),
+        Patch(color=MEDIAN, label=text(report_catalogue.CHART_MEDIAN, language)),
+        Patch(color=P90, label=text(report_catalogue.CHART_P90, language)),
         Patch(
             facecolor="white",
             edgecolor=OVER_TARGET,
             linewidth=4,
-            label=text(catalogue.CHART_OVER_TARGET, language),
+            label=text(report_catalogue.CHART_OVER_TARGET, language),
         ),
         Line2D(
             [],
@@ -202,7 +206,7 @@ def _draw_times(axes: Axes, rows: list[_Row], language: Language | str) -> None:
             color=OVER_TARGET,
             linewidth=3,
             linestyle="--",
-            label=text(catalogue.CHART_TARGET_LINE, language),
+            label=text(report_catalogue.CHART_TARGET_LINE, language),
         ),
     ]
     axes.legend(handles=legend, ncols=2, loc="upper left", bbox_to_anchor=(0, -0.08), frameon=False)

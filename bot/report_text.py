@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot import catalogue as cat
+from bot import report_catalogue as rcat
 from bot.catalogue import Language, text
 from bot.hours import SupportHours
 from bot.lifecycle import Status
@@ -39,14 +40,14 @@ def weekly_text(report: Report, *, language: Language | str, hours: SupportHours
     """The weekly report's numbers, section by section, as the managers' channel shows them (the
     link to the managers' page goes apart, `bot.weekly.Weekly.link`, to be clickable)."""
     lines = [
-        text(cat.WEEKLY_TITLE, language, period=" – ".join(period(report, hours))),
+        text(rcat.WEEKLY_TITLE, language, period=" – ".join(period(report, hours))),
         _totals(report, language),
         _departments(report, language),
-        text(cat.REPORT_DAYS, language) + ": " + _per_day(report, language),
+        text(rcat.REPORT_DAYS, language) + ": " + _per_day(report, language),
         *_times(report, language),
-        _capitalised(text(cat.REPORT_BREACHES, language, count=report.breaches))
+        _capitalised(text(rcat.REPORT_BREACHES, language, count=report.breaches))
         + SEPARATOR
-        + text(cat.REPORT_OFF_HOURS, language, count=report.off_hours_handled),
+        + text(rcat.REPORT_OFF_HOURS, language, count=report.off_hours_handled),
         _triage(report, language),
         *_satisfaction(report, language),
         *_agents(report, language),
@@ -57,18 +58,18 @@ def weekly_text(report: Report, *, language: Language | str, hours: SupportHours
 
 def daily_text(report: Report, *, language: Language | str, hours: SupportHours) -> str:
     """The daily digest: the day's totals, times, breaches and departments."""
-    title = text(cat.DIGEST_TITLE, language, period=" – ".join(_instants(report, hours)))
+    title = text(rcat.DIGEST_TITLE, language, period=" – ".join(_instants(report, hours)))
     return _short(title, report, language)
 
 
 def stats_text(report: Report, *, language: Language | str, hours: SupportHours) -> str:
     """`stats` on demand: today so far, then the tickets in progress now."""
-    title = text(cat.STATS_TITLE, language, period=" – ".join(_instants(report, hours)))
+    title = text(rcat.STATS_TITLE, language, period=" – ".join(_instants(report, hours)))
     now = SEPARATOR.join(
         f"{cat.status_label(status, language)} {report.in_status.get(status, 0)}"
         for status in IN_PROGRESS
     )
-    return _short(title, report, language) + "\n" + text(cat.REPORT_NOW, language, statuses=now)
+    return _short(title, report, language) + "\n" + text(rcat.REPORT_NOW, language, statuses=now)
 
 
 def _short(title: str, report: Report, language: Language | str) -> str:
@@ -77,7 +78,7 @@ def _short(title: str, report: Report, language: Language | str) -> str:
             title,
             _totals(report, language)
             + SEPARATOR
-            + text(cat.REPORT_BREACHES, language, count=report.breaches),
+            + text(rcat.REPORT_BREACHES, language, count=report.breaches),
             *_times(report, language),
             _departments(report, language),
         ]
@@ -101,7 +102,7 @@ def _instants(report: Report, hours: SupportHours) -> tuple[str, str]:
 
 def _totals(report: Report, language: Language | str) -> str:
     return text(
-        cat.REPORT_TOTALS,
+        rcat.REPORT_TOTALS,
         language,
         opened=report.opened,
         deflected=report.deflected,
@@ -113,7 +114,7 @@ def _totals(report: Report, language: Language | str) -> str:
 def _departments(report: Report, language: Language | str) -> str:
     parts = [
         text(
-            cat.REPORT_DEPARTMENT,
+            rcat.REPORT_DEPARTMENT,
             language,
             name=d.department,
             opened=d.opened,
@@ -122,18 +123,18 @@ def _departments(report: Report, language: Language | str) -> str:
         )
         for d in report.departments
     ]
-    return text(cat.REPORT_DEPARTMENTS, language) + ": " + _joined(parts)
+    return text(rcat.REPORT_DEPARTMENTS, language) + ": " + _joined(parts)
 
 
 def _per_day(report: Report, language: Language | str) -> str:
     parts = []
     for day in report.days:
-        label = f"{text(cat.WEEKDAYS[day.day.weekday()], language)} {day.day:%d.%m}"
+        label = f"{text(rcat.WEEKDAYS[day.day.weekday()], language)} {day.day:%d.%m}"
         if not day.working_day:
-            label += " " + text(cat.REPORT_DAY_OFF, language)
+            label += " " + text(rcat.REPORT_DAY_OFF, language)
         parts.append(
             text(
-                cat.REPORT_DAY,
+                rcat.REPORT_DAY,
                 language,
                 day=label,
                 opened=day.opened,
@@ -147,8 +148,8 @@ def _per_day(report: Report, language: Language | str) -> str:
 def _times(report: Report, language: Language | str) -> list[str]:
     lines = []
     for entry, timings in (
-        (cat.REPORT_FIRST_RESPONSE, report.first_response),
-        (cat.REPORT_RESOLUTION, report.resolution),
+        (rcat.REPORT_FIRST_RESPONSE, report.first_response),
+        (rcat.REPORT_RESOLUTION, report.resolution),
     ):
         parts = [_timing(t, language) for t in timings]
         lines.append(text(entry, language) + ": " + _joined(parts))
@@ -157,7 +158,7 @@ def _times(report: Report, language: Language | str) -> list[str]:
 
 def _timing(timing: Timing, language: Language | str) -> str:
     figures = text(
-        cat.REPORT_TIMING,
+        rcat.REPORT_TIMING,
         language,
         priority=cat.priority_label(timing.priority, language),
         count=timing.count,
@@ -170,7 +171,7 @@ def _timing(timing: Timing, language: Language | str) -> str:
         figures
         + " "
         + text(
-            cat.REPORT_TARGET,
+            rcat.REPORT_TARGET,
             language,
             target=duration(timing.target),
             within=timing.within_target,
@@ -183,7 +184,7 @@ def _timing(timing: Timing, language: Language | str) -> str:
 def _triage(report: Report, language: Language | str) -> str:
     triage = report.triage
     return text(
-        cat.REPORT_TRIAGE,
+        rcat.REPORT_TRIAGE,
         language,
         escalated=triage.escalated,
         reprioritised=triage.reprioritised,
@@ -196,14 +197,14 @@ def _triage(report: Report, language: Language | str) -> str:
 def _satisfaction(report: Report, language: Language | str) -> list[str]:
     rated = report.satisfaction
     if not rated.count or rated.average is None:
-        return [text(cat.REPORT_NO_RATINGS, language)]
+        return [text(rcat.REPORT_NO_RATINGS, language)]
     average = f"{rated.average:.1f}"
     if Language(language) == Language.PL:
         average = average.replace(".", ",")
     scores = SEPARATOR.join(
         f"{score}★ {rated.by_score[score]}" for score in sorted(rated.by_score, reverse=True)
     )
-    lines = [text(cat.REPORT_RATINGS, language, average=average, count=rated.count, scores=scores)]
+    lines = [text(rcat.REPORT_RATINGS, language, average=average, count=rated.count, scores=scores)]
     lines += [f"  „{comment}”" for comment in rated.comments[:COMMENTS]]
     return lines
 
@@ -211,13 +212,13 @@ def _satisfaction(report: Report, language: Language | str) -> list[str]:
 def _agents(report: Report, language: Language | str) -> list[str]:
     if not report.agents:
         return []
-    lines = [text(cat.REPORT_AGENTS, language) + ":"]
+    lines = [text(rcat.REPORT_AGENTS, language) + ":"]
     for agent in report.agents[:TOP_AGENTS]:
         first = agent.median_first_response
         lines.append(
             "  "
             + text(
-                cat.REPORT_AGENT,
+                rcat.REPORT_AGENT,
                 language,
                 name=agent.name,
                 replies=agent.replies,
@@ -230,15 +231,15 @@ def _agents(report: Report, language: Language | str) -> list[str]:
 
 def _gaps(report: Report, language: Language | str) -> list[str]:
     if not report.gaps:
-        return [text(cat.REPORT_NO_GAPS, language)]
-    lines = [text(cat.REPORT_GAPS, language) + ":"]
+        return [text(rcat.REPORT_NO_GAPS, language)]
+    lines = [text(rcat.REPORT_GAPS, language) + ":"]
     for gap in report.gaps[:TOP_GAPS]:
-        words = gap.words or text(cat.REPORT_GAP_NO_WORDS, language)
+        words = gap.words or text(rcat.REPORT_GAP_NO_WORDS, language)
         examples = ", ".join(f"#{ticket}" for ticket in gap.examples)
         lines.append(
             "  "
             + text(
-                cat.REPORT_GAP,
+                rcat.REPORT_GAP,
                 language,
                 words=words,
                 department=gap.department,

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot import catalogue as cat
+from bot import report_catalogue as rcat
 from bot.charts import alt_text, weekly_chart
 from bot.context import Context
 from bot.digest import ManagerReports
@@ -48,7 +49,7 @@ def prepare(ctx: Context, now: datetime) -> Weekly:
         week=f"{year}-W{week:02d}",
         report=report,
         text=weekly_text(report, language=language, hours=ctx.hours),
-        link=LinkView(ctx.agent_links.managers_url(now), cat.text(cat.REPORT_PAGE, language)),
+        link=LinkView(ctx.agent_links.managers_url(now), cat.text(rcat.REPORT_PAGE, language)),
         chart=weekly_chart(report, language=language, hours=ctx.hours),
         alt_text=alt_text(report, language=language, hours=ctx.hours),
     )

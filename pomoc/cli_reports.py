@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from bot import catalogue as cat
+from bot import report_catalogue as rcat
 from bot.context import Context
 from pomoc.cli_options import ConfigOption, config_or_exit, transaction
 
@@ -73,7 +74,7 @@ def kb_gaps(
     typer.echo(f"reading the tickets of the last {days} days…", err=True)
     with transaction(settings.database.url, migrate=False) as session:
         found = gaps(session, end - timedelta(days=days), end, department=department)
-    header = cat.text(cat.GAPS_HEADER, settings.chat.language).split("\t")
+    header = cat.text(rcat.GAPS_HEADER, settings.chat.language).split("\t")
     rows = [
         [gap.words, gap.department, str(gap.tickets), " ".join(f"#{i}" for i in gap.examples)]
         for gap in found

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from adapters.panel.web.managers_page import report_source
 from bot import catalogue as cat
+from bot import report_catalogue as rcat
 from bot.report_data import (
     AgentFigures,
     DayCounts,
@@ -115,17 +116,17 @@ async def test_the_page_shows_every_figure_in_polish(client, services, source):
         "Ostatnie 7 dni: 19.11.2026 – 25.11.2026",
         "Podsumowanie",
         "<dd>12</dd>",  # opened
-        f"{cat.text(cat.WEEKDAYS[5], 'pl')} 21.11",  # a Saturday, marked as a day off
-        cat.text(cat.CHART_DAY_OFF, "pl"),
+        f"{cat.text(rcat.WEEKDAYS[5], 'pl')} 21.11",  # a Saturday, marked as a day off
+        cat.text(rcat.CHART_DAY_OFF, "pl"),
         "payments",
-        cat.text(cat.REPORT_FIRST_RESPONSE, "pl"),
+        cat.text(rcat.REPORT_FIRST_RESPONSE, "pl"),
         "1 h 35 min",  # 95 minutes, the normal tickets' median
         "5 (83%)",  # within the target
         "4,2 / 5",  # the satisfaction average, a decimal comma
         "Anna z supportu",
         "przelew zwrot",
         "#41, #37",
-        cat.text(cat.REPORT_GAP_NO_WORDS, "pl"),
+        cat.text(rcat.REPORT_GAP_NO_WORDS, "pl"),
     ):
         assert expected in html, expected
     assert SCRIPT not in html and "Dzięki &lt;script&gt;" in html
@@ -197,25 +198,25 @@ async def test_the_csv_holds_every_figure_one_per_row(client, services, source):
     days, departments, agents, gaps, first, resolution, opened, article, team, median, p90 = (
         cat.text(entry, "pl")
         for entry in (
-            cat.CHART_DAYS,
-            cat.REPORT_DEPARTMENTS,
-            cat.REPORT_AGENTS,
-            cat.REPORT_GAPS,
-            cat.REPORT_FIRST_RESPONSE,
-            cat.REPORT_RESOLUTION,
-            cat.CHART_OPENED,
-            cat.CHART_DEFLECTED,
-            cat.CHART_RESOLVED,
-            cat.CHART_MEDIAN,
-            cat.CHART_P90,
+            rcat.CHART_DAYS,
+            rcat.REPORT_DEPARTMENTS,
+            rcat.REPORT_AGENTS,
+            rcat.REPORT_GAPS,
+            rcat.REPORT_FIRST_RESPONSE,
+            rcat.REPORT_RESOLUTION,
+            rcat.CHART_OPENED,
+            rcat.CHART_DEFLECTED,
+            rcat.CHART_RESOLVED,
+            rcat.CHART_MEDIAN,
+            rcat.CHART_P90,
         )
     )
     median, p90, target = (
         f"{median}, min",
         f"{p90}, min",
-        f"{cat.text(cat.CHART_TARGET_LINE, 'pl')}, min",
+        f"{cat.text(rcat.CHART_TARGET_LINE, 'pl')}, min",
     )
-    no_words, day_off = cat.text(cat.REPORT_GAP_NO_WORDS, "pl"), cat.text(cat.CHART_DAY_OFF, "pl")
+    no_words, day_off = cat.text(rcat.REPORT_GAP_NO_WORDS, "pl"), cat.text(rcat.CHART_DAY_OFF, "pl")
     assert parsed(response.content) == [
         ["sekcja", "pozycja", "miara", "wartość"],
         [summary, "", opened, "12"],
@@ -344,7 +345,7 @@ async def test_the_figures_are_the_reports_of_the_period_asked_for(
     await open_ticket(client, shop_token)
     await open_ticket(client, shop_token)
     clock.advance(minutes=1)  # the period ends now, and counts what came before
-    opened = cat.text(cat.CHART_OPENED, "pl")
+    opened = cat.text(rcat.CHART_OPENED, "pl")
     week = await client.get(csv_link(services, days=7))
     month = await client.get(csv_link(services, days=30))
     assert summary_of(week.content)[opened] == "2"

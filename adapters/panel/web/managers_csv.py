@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterator
 
 from bot import catalogue as cat
+from bot import report_catalogue as rcat
 from bot.catalogue import Language, text
 from bot.report_data import Report, Timing
 from bot.report_text import SEPARATOR
@@ -40,7 +41,7 @@ def to_csv(report: Report, language: Language | str) -> str:
     polish = Language(language) == Language.PL
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if polish else ",", lineterminator="\r\n")
-    writer.writerow([text(column, language) for column in cat.MANAGERS_CSV_COLUMNS])
+    writer.writerow([text(column, language) for column in rcat.MANAGERS_CSV_COLUMNS])
     for section, item, measure, value in rows(report, language):
         cells = (section, item, measure, number(value, language))
         writer.writerow([neutralised(cell) for cell in cells])
@@ -53,42 +54,42 @@ def rows(report: Report, language: Language | str) -> Iterator[Row]:
     def say(entry: cat.Entry, **values: object) -> str:
         return text(entry, language, **values)
 
-    summary = say(cat.MANAGERS_SUMMARY)
-    yield summary, "", say(cat.CHART_OPENED), report.opened
-    yield summary, "", say(cat.CHART_DEFLECTED), report.deflected
-    yield summary, "", say(cat.CHART_RESOLVED), report.resolved
-    yield summary, "", say(cat.MANAGERS_QUEUED), report.queued
-    yield summary, "", say(cat.MANAGERS_BREACHES), report.breaches
-    yield summary, "", say(cat.MANAGERS_OFF_HOURS), report.off_hours_handled
-    days = say(cat.CHART_DAYS)
+    summary = say(rcat.MANAGERS_SUMMARY)
+    yield summary, "", say(rcat.CHART_OPENED), report.opened
+    yield summary, "", say(rcat.CHART_DEFLECTED), report.deflected
+    yield summary, "", say(rcat.CHART_RESOLVED), report.resolved
+    yield summary, "", say(rcat.MANAGERS_QUEUED), report.queued
+    yield summary, "", say(rcat.MANAGERS_BREACHES), report.breaches
+    yield summary, "", say(rcat.MANAGERS_OFF_HOURS), report.off_hours_handled
+    days = say(rcat.CHART_DAYS)
     for day in report.days:
         when = day.day.isoformat()
-        yield days, when, say(cat.CHART_OPENED), day.opened
-        yield days, when, say(cat.CHART_DEFLECTED), day.deflected
-        yield days, when, say(cat.CHART_RESOLVED), day.resolved
-        yield days, when, say(cat.CHART_DAY_OFF), int(not day.working_day)
-    departments = say(cat.REPORT_DEPARTMENTS)
+        yield days, when, say(rcat.CHART_OPENED), day.opened
+        yield days, when, say(rcat.CHART_DEFLECTED), day.deflected
+        yield days, when, say(rcat.CHART_RESOLVED), day.resolved
+        yield days, when, say(rcat.CHART_DAY_OFF), int(not day.working_day)
+    departments = say(rcat.REPORT_DEPARTMENTS)
     for department in report.departments:
-        yield departments, department.department, say(cat.CHART_OPENED), department.opened
-        yield departments, department.department, say(cat.CHART_DEFLECTED), department.deflected
-        yield departments, department.department, say(cat.CHART_RESOLVED), department.resolved
-    yield from _timings(say(cat.REPORT_FIRST_RESPONSE), report.first_response, language)
-    yield from _timings(say(cat.REPORT_RESOLUTION), report.resolution, language)
+        yield departments, department.department, say(rcat.CHART_OPENED), department.opened
+        yield departments, department.department, say(rcat.CHART_DEFLECTED), department.deflected
+        yield departments, department.department, say(rcat.CHART_RESOLVED), department.resolved
+    yield from _timings(say(rcat.REPORT_FIRST_RESPONSE), report.first_response, language)
+    yield from _timings(say(rcat.REPORT_RESOLUTION), report.resolution, language)
     yield from _satisfaction(report, language)
-    triage = say(cat.MANAGERS_TRIAGE)
-    yield triage, "", say(cat.MANAGERS_ESCALATED), report.triage.escalated
-    yield triage, "", say(cat.MANAGERS_REPRIORITISED), report.triage.reprioritised
-    yield triage, "", say(cat.MANAGERS_MOVED), report.triage.moved
-    agents = say(cat.REPORT_AGENTS)
+    triage = say(rcat.MANAGERS_TRIAGE)
+    yield triage, "", say(rcat.MANAGERS_ESCALATED), report.triage.escalated
+    yield triage, "", say(rcat.MANAGERS_REPRIORITISED), report.triage.reprioritised
+    yield triage, "", say(rcat.MANAGERS_MOVED), report.triage.moved
+    agents = say(rcat.REPORT_AGENTS)
     for agent in report.agents:
-        yield agents, agent.name, say(cat.MANAGERS_REPLIES), agent.replies
-        yield agents, agent.name, say(cat.MANAGERS_RESOLVED), agent.resolved
-        yield agents, agent.name, in_minutes(say(cat.MANAGERS_FIRST)), agent.median_first_response
-    gaps = say(cat.REPORT_GAPS)
+        yield agents, agent.name, say(rcat.MANAGERS_REPLIES), agent.replies
+        yield agents, agent.name, say(rcat.MANAGERS_RESOLVED), agent.resolved
+        yield agents, agent.name, in_minutes(say(rcat.MANAGERS_FIRST)), agent.median_first_response
+    gaps = say(rcat.REPORT_GAPS)
     for gap in report.gaps:
-        item = f"{gap.words or say(cat.REPORT_GAP_NO_WORDS)}{SEPARATOR}{gap.department}"
-        yield gaps, item, say(cat.MANAGERS_TICKETS), gap.tickets
-        yield gaps, item, say(cat.MANAGERS_EXAMPLES), " ".join(f"#{id_}" for id_ in gap.examples)
+        item = f"{gap.words or say(rcat.REPORT_GAP_NO_WORDS)}{SEPARATOR}{gap.department}"
+        yield gaps, item, say(rcat.MANAGERS_TICKETS), gap.tickets
+        yield gaps, item, say(rcat.MANAGERS_EXAMPLES), " ".join(f"#{id_}" for id_ in gap.examples)
 
 
 def in_minutes(measure: str) -> str:
@@ -99,20 +100,20 @@ def in_minutes(measure: str) -> str:
 def _timings(section: str, timings: tuple[Timing, ...], language: Language | str) -> Iterator[Row]:
     for timing in timings:
         item = cat.priority_label(timing.priority, language)
-        yield section, item, text(cat.MANAGERS_TICKETS, language), timing.count
-        yield section, item, in_minutes(text(cat.CHART_MEDIAN, language)), timing.median
-        yield section, item, in_minutes(text(cat.CHART_P90, language)), timing.p90
-        yield section, item, in_minutes(text(cat.CHART_TARGET_LINE, language)), timing.target
-        yield section, item, text(cat.MANAGERS_WITHIN, language), timing.within_target
+        yield section, item, text(rcat.MANAGERS_TICKETS, language), timing.count
+        yield section, item, in_minutes(text(rcat.CHART_MEDIAN, language)), timing.median
+        yield section, item, in_minutes(text(rcat.CHART_P90, language)), timing.p90
+        yield section, item, in_minutes(text(rcat.CHART_TARGET_LINE, language)), timing.target
+        yield section, item, text(rcat.MANAGERS_WITHIN, language), timing.within_target
 
 
 def _satisfaction(report: Report, language: Language | str) -> Iterator[Row]:
-    section = text(cat.MANAGERS_SATISFACTION, language)
+    section = text(rcat.MANAGERS_SATISFACTION, language)
     ratings = report.satisfaction
-    yield section, "", text(cat.MANAGERS_TICKETS, language), ratings.count
-    yield section, "", text(cat.MANAGERS_AVERAGE, language), ratings.average
+    yield section, "", text(rcat.MANAGERS_TICKETS, language), ratings.count
+    yield section, "", text(rcat.MANAGERS_AVERAGE, language), ratings.average
     for score, count in sorted(ratings.by_score.items(), reverse=True):
-        label = text(cat.MANAGERS_SCORE, language, score=score)
-        yield section, label, text(cat.MANAGERS_TICKETS, language), count
+        label = text(rcat.MANAGERS_SCORE, language, score=score)
+        yield section, label, text(rcat.MANAGERS_TICKETS, language), count
     for comment in ratings.comments:
-        yield section, "", text(cat.MANAGERS_COMMENT, language), comment
+        yield section, "", text(rcat.MANAGERS_COMMENT, language), comment

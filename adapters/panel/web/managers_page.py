@@ -18,6 +18,7 @@ from adapters.panel.web import render
 from adapters.panel.web.agent_page import PRIVATE, Expires, Signature
 from adapters.panel.web.managers_csv import number, to_csv
 from bot import catalogue as cat
+from bot import report_catalogue as rcat
 from bot.context import Context
 from bot.core import Core
 from bot.hours import SupportHours
@@ -58,7 +59,7 @@ def minutes(value: float | None) -> str:
 
 def _refused(app: Core) -> HTMLResponse:
     language = app.config.chat.language
-    message = cat.text(cat.MANAGERS_LINK_INVALID, language)
+    message = cat.text(rcat.MANAGERS_LINK_INVALID, language)
     html = render.fragment("agent_refused.html", language=language, message=message)
     return HTMLResponse(html, status_code=403, headers=PRIVATE)
 
@@ -93,6 +94,7 @@ async def managers_page(
         query=f"exp={exp}&sig={sig}",
         language=language,
         cat=cat,
+        rcat=rcat,
         minutes=minutes,
         share=share,
         number=lambda value: number(value, language),
