@@ -65,7 +65,11 @@ def slack_runtime(
     services = build_core(
         config, slack_secrets(), clock=clock, triager=KeywordTriager(), migrate=False
     )
-    return Runtime(services)
+    runtime = Runtime(services)
+    # Handled before the answer however loaded the machine is, so a test reads the outcome right
+    # after sending; the answer-first path has its own tests (test_answers.py).
+    runtime.adapters["slack"].intake.ack_within = 60.0
+    return runtime
 
 
 @pytest.fixture
@@ -82,9 +86,6 @@ async def fake() -> AsyncIterator[FakeSlack]:
 async def runtime(database_url, tmp_path, clock, fake) -> AsyncIterator[Runtime]:
     rt = slack_runtime(database_url, tmp_path, clock, fake)
     adapter = rt.adapters["slack"]
-    # Handled before the answer however loaded the machine is, so a test reads the outcome right
-    # after sending; the answer-first path has its own tests (test_answers.py).
-    adapter.intake.ack_within = 60.0
     await adapter.start(rt.core.desk.handle)
     yield rt
     await adapter.stop()
